@@ -1,0 +1,1 @@
+"""mailhelp: a helpdesk bot for setting up and repairing e-mail."""

@@ -1,0 +1,142 @@
+"""The `mailhelp` command: FAQ lookup, provider settings, knowledge-base tools, live check.
+
+Each subcommand parses its arguments, calls the engine and prints; nothing here decides
+what to answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import kb
+from bot.answer import render_settings, render_topic, settings_for
+from bot.check.cli import add_parser as add_check_parser
+from bot.i18n import translator
+from bot.match import Result, matcher_for
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        sys.exit(2)
+    try:
+        sys.exit(args.handler(args))
+    except kb.KnowledgeError as exc:
+        print(f"mailhelp: the knowledge base is broken:\n{exc}", file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailhelp", description="Helpdesk bot for setting up and repairing e-mail.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    faq = sub.add_parser("faq", help="find the answer to a question or a pasted error",
+                         description="Find the answer to a question or a pasted error message. "
+                         "With no query, list the topics.")
+    faq.add_argument("query", nargs="*", help="the question or error text")
+    mode = faq.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="print the matches as one JSON object")
+    mode.add_argument("--jsonl", action="store_true",
+                      help="read one query a line on stdin, write one JSON object a line")
+    faq.add_argument("-n", type=int, default=3, metavar="N", help="how many matches (default 3)")
+    faq.add_argument("--lang", choices=kb.LANGS, help="answer in this language")
+    faq.set_defaults(handler=run_faq)
+
+    settings = sub.add_parser("settings", help="a provider's server settings for an address")
+    settings.add_argument("address", help="an e-mail address or a domain")
+    settings.add_argument("--json", action="store_true", help="print JSON")
+    settings.add_argument("--lang", choices=kb.LANGS, default="en", help="language of the notes")
+    settings.set_defaults(handler=run_settings)
+
+    kb_parser = sub.add_parser("kb", help="knowledge-base tools for editors")
+    kb_sub = kb_parser.add_subparsers(metavar="ACTION", required=True)
+    lint = kb_sub.add_parser("lint", help="check the knowledge base; problems as file:line")
+    lint.add_argument("--root", type=Path, help="knowledge folder (default: the shipped one)")
+    lint.set_defaults(handler=run_lint)
+    listing = kb_sub.add_parser("list", help="list the topics")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=run_list)
+
+    add_check_parser(sub)
+    return parser
+
+
+def run_faq(args: argparse.Namespace) -> int:
+    knowledge = kb.load_knowledge()
+    matcher = matcher_for(knowledge)
+    if args.jsonl:
+        for raw in sys.stdin.buffer:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            result = matcher.match(line, n=args.n, lang=args.lang)
+            sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+        return 0
+    if not args.query:
+        return run_list(argparse.Namespace(json=args.json))
+    result = matcher.match(" ".join(args.query), n=args.n, lang=args.lang)
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+        return 0
+    print(render_result(knowledge, result))
+    return 0 if result.matches else 1
+
+
+def render_result(knowledge: kb.Knowledge, result: Result) -> str:
+    """The answer a person reads for a matched query."""
+    _ = translator(result.lang)
+    if not result.matches:
+        return _(
+            "I have no confident answer to that. Paste the exact error message your mail "
+            "program shows, or name your mail provider and what you were doing."
+        )
+    provider = knowledge.providers.get(result.provider or "")
+    best = knowledge.topics[result.matches[0].topic]
+    parts = [render_topic(best, result.lang, provider)]
+    if provider and best.id == "provider-settings":
+        parts.append(render_settings(settings_for(knowledge, provider.domains[0]), result.lang))
+    others = [knowledge.topics[m.topic].title[result.lang] for m in result.matches[1:]]
+    if others:
+        label = _("Or did you mean:") if result.ambiguous else _("See also:")
+        parts.append(label + "\n" + "\n".join(f"- {title}" for title in others))
+    return "\n\n".join(parts)
+
+
+def run_settings(args: argparse.Namespace) -> int:
+    settings = settings_for(kb.load_knowledge(), args.address)
+    if args.json:
+        print(json.dumps(settings.as_json(args.lang), ensure_ascii=False, indent=2))
+    else:
+        print(render_settings(settings, args.lang))
+    return 0 if settings.provider else 1
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    root = args.root or kb.default_root()
+    knowledge, problems = kb.check(root)
+    for problem in problems:
+        print(problem)
+    if knowledge is None:
+        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return 1
+    print(f"ok: {len(knowledge.providers)} providers, {len(knowledge.topics)} topics")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    topics = kb.load_knowledge().topics.values()
+    if args.json:
+        rows = [{"id": t.id, "kind": t.kind, "languages": sorted(t.steps)} for t in topics]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        width = max(len(t.id) for t in topics)
+        for t in topics:
+            print(f"{t.id:{width}}  {t.kind:8}  {t.title['en']}")
+    return 0

@@ -1,0 +1,490 @@
+"""Load the knowledge base (knowledge/*.yaml) into typed, immutable models, checking it as it goes.
+
+Every problem is reported with the file and line it comes from, so `mailhelp kb lint`
+can point an editor at the exact place to fix. Loading never half-succeeds: a knowledge
+base with problems raises KnowledgeError listing all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+LANGS = ("en", "ru", "it")
+PROTOCOLS = ("imap", "pop3", "smtp")
+SECURITIES = ("ssl", "starttls", "none")
+TOPIC_KINDS = ("error", "setup", "recovery", "check")
+USERNAME_FORMS = ("address", "local_part")
+APP_PASSWORD_RULES = ("always", "with_2fa", "never")
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9{}]([a-z0-9{}-]*[a-z0-9{}])?\.)*[a-z0-9{}-]+$")
+_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+# Codes as bot.match extracts them: SMTP basic/enhanced, Outlook hex, bracketed response codes.
+CODE_FORM = re.compile(r"^([245]\d\d|[245]\.\d{1,3}\.\d{1,3}|0x[0-9a-f]{8}|\[[a-z0-9-]+\])$")
+
+Localized = Mapping[str, str]
+LocalizedList = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the knowledge base, where it is."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base could not be loaded; `problems` says why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Server:
+    protocol: str
+    host: str
+    port: int
+    security: str
+
+
+@dataclass(frozen=True)
+class Provider:
+    id: str
+    name: str
+    domains: tuple[str, ...]
+    brands: tuple[str, ...]
+    servers: tuple[Server, ...]
+    username: str
+    app_password: str
+    app_password_url: str | None
+    enable: Localized | None
+    trash_days: int | None
+    spam_days: int | None
+    notes: tuple[Localized, ...]
+    legacy: tuple[Localized, ...]
+    sources: tuple[str, ...]
+
+    def servers_for(self, domain: str) -> tuple[Server, ...]:
+        """The servers with a `{domain}` host template filled in for this address domain."""
+        return tuple(
+            Server(s.protocol, s.host.replace("{domain}", domain), s.port, s.security)
+            for s in self.servers
+        )
+
+    def login_for(self, address: str) -> str:
+        return address if self.username == "address" else address.partition("@")[0]
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    kind: str
+    title: Localized
+    codes: tuple[str, ...]
+    patterns: LocalizedList
+    steps: LocalizedList
+    variants: Mapping[str, LocalizedList]
+    related: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def steps_for(self, lang: str, provider: str | None) -> tuple[str, ...]:
+        """The answer steps, the provider's own variant when it has one."""
+        variant = self.variants.get(provider or "")
+        return (variant or self.steps)[lang]
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per load
+class Knowledge:
+    providers: Mapping[str, Provider]
+    topics: Mapping[str, Topic]
+    root: Path
+    _by_domain: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+    def provider_for_domain(self, domain: str) -> Provider | None:
+        """The provider of an address domain or host name (its parent domains count too)."""
+        labels = domain.lower().strip(".").split(".")
+        for i in range(len(labels) - 1):
+            pid = self._by_domain.get(".".join(labels[i:]))
+            if pid:
+                return self.providers[pid]
+        return None
+
+    def provider_for_address(self, address: str) -> Provider | None:
+        _, at, domain = address.strip().rpartition("@")
+        return self.provider_for_domain(domain) if at else None
+
+
+# --- reading YAML with line numbers -------------------------------------------------------
+
+
+class _Node(dict[str, Any]):
+    """A YAML mapping that remembers the line of itself and of each key."""
+
+    line: int
+    key_lines: dict[str, int]
+
+
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Node:
+        result = _Node(super().construct_mapping(node, deep=True))
+        result.line = node.start_mark.line + 1
+        result.key_lines = {
+            str(k.value): k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")
+        }
+        return result
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping
+)
+
+
+class _Reader:
+    """Typed access to one file's YAML, recording problems instead of failing at the first."""
+
+    def __init__(self, rel: str, problems: list[Problem]) -> None:
+        self.rel = rel
+        self.problems = problems
+
+    def fail(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.rel, line, message))
+
+    def line_of(self, node: Any, key: str) -> int:
+        if isinstance(node, _Node):
+            return node.key_lines.get(key, node.line)
+        return 1
+
+    def get(self, node: _Node, key: str, kind: type, required: bool = True) -> Any:
+        if key not in node or node[key] is None:
+            if required:
+                self.fail(node.line, f"missing '{key}'")
+            return None
+        value = node[key]
+        if kind is int and isinstance(value, bool):
+            value = None
+        if not isinstance(value, kind):
+            self.fail(self.line_of(node, key), f"'{key}' must be {_kind_name(kind)}")
+            return None
+        return value
+
+    def text(self, node: _Node, key: str, required: bool = True) -> str | None:
+        value = self.get(node, key, str, required)
+        if value is not None and not value.strip():
+            self.fail(self.line_of(node, key), f"'{key}' is empty")
+            return None
+        return value  # type: ignore[no-any-return]
+
+    def strings(self, node: _Node, key: str, required: bool = True) -> tuple[str, ...]:
+        items = self.get(node, key, list, required) or []
+        out = []
+        for item in items:
+            if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                if str(item).strip():
+                    out.append(str(item).strip())
+                    continue
+            self.fail(self.line_of(node, key), f"'{key}' must list non-empty texts, got {item!r}")
+        return tuple(out)
+
+    def localized(self, node: _Node, key: str, required: bool = True) -> Localized | None:
+        value = self.get(node, key, dict, required)
+        if value is None:
+            return None
+        return self.localized_value(value, key)
+
+    def localized_value(self, value: Any, what: str) -> Localized | None:
+        if not isinstance(value, _Node):
+            self.fail(1, f"'{what}' must be a mapping of en/ru/it texts")
+            return None
+        self._check_langs(value, what)
+        texts = {}
+        for lang in LANGS:
+            text = value.get(lang)
+            if lang in value and (not isinstance(text, str) or not text.strip()):
+                self.fail(self.line_of(value, lang), f"'{what}.{lang}' must be a non-empty text")
+            elif isinstance(text, str):
+                texts[lang] = text.strip()
+        return MappingProxyType(texts) if len(texts) == len(LANGS) else None
+
+    def localized_lists(self, node: _Node, key: str, required: bool = True) -> LocalizedList:
+        value = self.get(node, key, dict, required)
+        if value is None:
+            return MappingProxyType({})
+        self._check_langs(value, key)
+        lists = {}
+        for lang in LANGS:
+            if lang in value:
+                items = self.strings(value, lang)
+                if not items:
+                    self.fail(self.line_of(value, lang), f"'{key}.{lang}' is empty")
+                lists[lang] = items
+        return MappingProxyType(lists)
+
+    def _check_langs(self, value: _Node, what: str) -> None:
+        for lang in LANGS:
+            if lang not in value:
+                self.fail(value.line, f"'{what}' has no '{lang}' text")
+        for extra in set(value) - set(LANGS):
+            self.fail(self.line_of(value, extra), f"'{what}' has unknown language '{extra}'")
+
+    def unknown_keys(self, node: _Node, allowed: set[str]) -> None:
+        for key in set(node) - allowed:
+            self.fail(self.line_of(node, key), f"unknown key '{key}'")
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a text", int: "a whole number", list: "a list", dict: "a mapping"}[kind]
+
+
+def _read(path: Path, rel: str, problems: list[Problem]) -> _Node | None:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, 1, f"cannot read: {exc}"))
+        return None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problems.append(Problem(rel, line, f"not valid YAML: {getattr(exc, 'problem', exc)}"))
+        return None
+    if not isinstance(data, _Node):
+        problems.append(Problem(rel, 1, "must be a mapping of keys to values"))
+        return None
+    if data.get("id") != path.stem:
+        problems.append(Problem(rel, data.key_lines.get("id", 1), f"'id' must be '{path.stem}'"))
+    return data
+
+
+# --- providers -------------------------------------------------------------------------
+
+_PROVIDER_KEYS = {
+    "id", "name", "domains", "brands", "servers", "username", "app_password", "enable",
+    "retention", "notes", "legacy", "sources",
+}
+
+
+def _provider(node: _Node, r: _Reader) -> Provider | None:
+    r.unknown_keys(node, _PROVIDER_KEYS)
+    domains = tuple(d.lower() for d in r.strings(node, "domains"))
+    for d in domains:
+        if not _DOMAIN.match(d):
+            r.fail(r.line_of(node, "domains"), f"'{d}' is not a domain name")
+    servers = []
+    for item in r.get(node, "servers", list) or []:
+        server = _server(item, r, r.line_of(node, "servers"))
+        if server:
+            servers.append(server)
+    if not servers and "servers" in node:
+        r.fail(r.line_of(node, "servers"), "'servers' lists no server")
+    username = r.text(node, "username")
+    if username is not None and username not in USERNAME_FORMS:
+        r.fail(r.line_of(node, "username"), f"'username' must be one of {USERNAME_FORMS}")
+    app = r.get(node, "app_password", dict) or _Node()
+    required = r.text(app, "required") if app else None
+    if required is not None and required not in APP_PASSWORD_RULES:
+        r.fail(r.line_of(app, "required"), f"'required' must be one of {APP_PASSWORD_RULES}")
+    retention = r.get(node, "retention", dict, required=False) or _Node()
+    for key in set(retention) - {"trash_days", "spam_days"}:
+        r.fail(r.line_of(retention, key), f"unknown retention '{key}'")
+    days = {k: r.get(retention, k, int, required=False) for k in ("trash_days", "spam_days")}
+    for key, value in days.items():
+        if value is not None and not 0 < value <= 3650:
+            r.fail(r.line_of(retention, key), f"'{key}' must be 1..3650 days")
+    notes = _localized_items(node, "notes", r)
+    legacy = _localized_items(node, "legacy", r)
+    name = r.text(node, "name")
+    enable = r.localized(node, "enable", required=False)
+    sources = r.strings(node, "sources")
+    if name is None or username is None or required is None:
+        return None
+    return Provider(
+        id=node["id"], name=name, domains=domains,
+        brands=tuple(b.lower() for b in r.strings(node, "brands", required=False)),
+        servers=tuple(servers), username=username, app_password=required,
+        app_password_url=r.text(app, "url", required=False), enable=enable,
+        trash_days=days["trash_days"], spam_days=days["spam_days"], notes=notes,
+        legacy=legacy, sources=sources,
+    )
+
+
+def _server(item: Any, r: _Reader, line: int) -> Server | None:
+    if not isinstance(item, _Node):
+        r.fail(line, "each server must be a mapping {protocol, host, port, security}")
+        return None
+    r.unknown_keys(item, {"protocol", "host", "port", "security"})
+    protocol, host = r.text(item, "protocol"), r.text(item, "host")
+    port, security = r.get(item, "port", int), r.text(item, "security")
+    ok = True
+    if protocol is not None and protocol not in PROTOCOLS:
+        r.fail(item.line, f"protocol '{protocol}' must be one of {PROTOCOLS}")
+        ok = False
+    if security is not None and security not in SECURITIES:
+        r.fail(item.line, f"security '{security}' must be one of {SECURITIES}")
+        ok = False
+    if port is not None and not 1 <= port <= 65535:
+        r.fail(item.line, f"port {port} is out of range 1..65535")
+        ok = False
+    if host is not None and not _HOST.match(host.lower()):
+        r.fail(item.line, f"'{host}' is not a host name")
+        ok = False
+    if not ok or None in (protocol, host, port, security):
+        return None
+    return Server(protocol, host.lower(), port, security)  # type: ignore[arg-type, union-attr]
+
+
+def _localized_items(node: _Node, key: str, r: _Reader) -> tuple[Localized, ...]:
+    items = r.get(node, key, list, required=False) or []
+    out = []
+    for item in items:
+        texts = r.localized_value(item, key)
+        if texts:
+            out.append(texts)
+    return tuple(out)
+
+
+# --- topics ----------------------------------------------------------------------------
+
+_TOPIC_KEYS = {
+    "id", "kind", "title", "codes", "patterns", "steps", "variants", "related", "sources",
+}
+
+
+def _topic(node: _Node, r: _Reader) -> Topic | None:
+    r.unknown_keys(node, _TOPIC_KEYS)
+    kind = r.text(node, "kind")
+    if kind is not None and kind not in TOPIC_KINDS:
+        r.fail(r.line_of(node, "kind"), f"'kind' must be one of {TOPIC_KINDS}")
+    codes = tuple(str(c).lower() for c in r.strings(node, "codes", required=False))
+    for code in codes:
+        if not CODE_FORM.match(code):
+            r.fail(r.line_of(node, "codes"), f"code '{code}' is not a reply code, an Outlook "
+                   "code (0x...) or a bracketed response code")
+    variants = {}
+    for item in r.get(node, "variants", list, required=False) or []:
+        if not isinstance(item, _Node):
+            r.fail(r.line_of(node, "variants"), "each variant must be {provider, steps}")
+            continue
+        r.unknown_keys(item, {"provider", "steps"})
+        provider = r.text(item, "provider")
+        if provider:
+            if provider in variants:
+                r.fail(item.line, f"two variants for provider '{provider}'")
+            variants[provider] = r.localized_lists(item, "steps")
+    title = r.localized(node, "title")
+    patterns = r.localized_lists(node, "patterns")
+    steps = r.localized_lists(node, "steps")
+    sources = r.strings(node, "sources")
+    if kind is None or title is None:
+        return None
+    return Topic(
+        id=node["id"], kind=kind, title=title, codes=codes, patterns=patterns, steps=steps,
+        variants=MappingProxyType(variants),
+        related=r.strings(node, "related", required=False), sources=sources,
+    )
+
+
+# --- the whole knowledge base ----------------------------------------------------------
+
+
+def default_root() -> Path:
+    """Where the knowledge lives: $MAILHELP_KNOWLEDGE, the installed copy, or the checkout."""
+    if env := os.environ.get("MAILHELP_KNOWLEDGE"):
+        return Path(env)
+    installed = Path(str(resources.files("bot"))) / "knowledge"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def check(root: Path) -> tuple[Knowledge | None, list[Problem]]:
+    """Read and validate everything under root; the knowledge only when there is no problem."""
+    problems: list[Problem] = []
+    providers: dict[str, Provider] = {}
+    topics: dict[str, Topic] = {}
+    lines: dict[tuple[str, str], tuple[str, _Node]] = {}
+    for folder, build, into in (("providers", _provider, providers), ("topics", _topic, topics)):
+        paths = sorted((root / folder).glob("*.yaml"))
+        if not paths:
+            problems.append(Problem(f"{folder}/", 1, f"no {folder} found under {root}"))
+        for path in paths:
+            rel = f"{folder}/{path.name}"
+            node = _read(path, rel, problems)
+            if node is None:
+                continue
+            item = build(node, _Reader(rel, problems))
+            if item is not None:
+                into[item.id] = item  # type: ignore[index]
+                lines[(folder, item.id)] = (rel, node)
+    by_domain = _cross_check(providers, topics, lines, problems)
+    if problems:
+        return None, problems
+    knowledge = Knowledge(
+        providers=MappingProxyType(providers), topics=MappingProxyType(topics), root=root,
+        _by_domain=MappingProxyType(by_domain),
+    )
+    return knowledge, []
+
+
+def _cross_check(
+    providers: dict[str, Provider],
+    topics: dict[str, Topic],
+    lines: dict[tuple[str, str], tuple[str, _Node]],
+    problems: list[Problem],
+) -> dict[str, str]:
+    """References between files: provider and topic ids, one owner per domain.
+
+    Returns the index from address domains and server host names to provider ids.
+    """
+    by_domain: dict[str, str] = {}
+    for provider in providers.values():
+        rel, node = lines[("providers", provider.id)]
+        for domain in provider.domains:
+            owner = by_domain.setdefault(domain, provider.id)
+            if owner != provider.id:
+                problems.append(Problem(rel, node.key_lines["domains"],
+                                        f"domain '{domain}' also belongs to '{owner}'"))
+    for provider in providers.values():
+        for server in provider.servers:
+            if "{" not in server.host:
+                by_domain.setdefault(server.host, provider.id)
+    for topic in topics.values():
+        rel, node = lines[("topics", topic.id)]
+        for pid in topic.variants:
+            if pid not in providers:
+                problems.append(Problem(rel, node.key_lines["variants"],
+                                        f"variant for unknown provider '{pid}'"))
+        for tid in topic.related:
+            if tid not in topics:
+                problems.append(Problem(rel, node.key_lines["related"],
+                                        f"related topic '{tid}' does not exist"))
+    return by_domain
+
+
+def load(root: Path | None = None) -> Knowledge:
+    """The knowledge base under root (default: default_root()); KnowledgeError if broken."""
+    knowledge, problems = check(root or default_root())
+    if knowledge is None:
+        raise KnowledgeError(problems)
+    return knowledge
+
+
+@cache
+def load_knowledge() -> Knowledge:
+    """The default knowledge base, loaded once per process."""
+    return load()
