@@ -461,7 +461,7 @@ def _cross_check(
                                         f"domain '{domain}' also belongs to '{owner}'"))
     for provider in providers.values():
         for server in provider.servers:
-            if "{" not in server.host:
+            if "{" not in server.host and not server.host.replace(".", "").isdigit():
                 by_domain.setdefault(server.host, provider.id)
     for topic in topics.values():
         rel, node = lines[("topics", topic.id)]

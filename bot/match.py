@@ -34,7 +34,11 @@ AMBIGUITY_GAP = 0.06  # top two closer than this: ask which one was meant
 NO_MAIL_CONTEXT = 0.75  # score factor for queries with no mail word, code or provider
 UNKNOWN_WORD_SHARE = 0.7  # an unknown word weighs this share of the rarest known word
 CODE_STRENGTH = {"basic": 0.55, "strong": 0.85}  # evidence of a code unique to one topic
-PREFIX_MIN = 4  # stems this long match when one is a prefix of the other
+COVERAGE_SHARE = 0.35  # topic score: this much how much of the query all its patterns explain,
+# the rest how well its single best pattern fits
+BRAND_WEIGHT = 0.3  # a provider's name says which provider, hardly which problem
+PREFIX_MIN = 4  # stems this long match when one is a prefix of the other,
+PREFIX_MAX_EXTRA = 3  # and the longer one has at most this many letters more
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
@@ -123,30 +127,38 @@ class Words:
         data = yaml.safe_load((root / "language.yaml").read_text(encoding="utf-8"))
         stop = {lang: frozenset(str(w).lower() for w in data["stopwords"][lang]) for lang in LANGS}
         mail = {key for lang in LANGS for w in data["mail_words"][lang]
-                for key in _stem(_join(str(w).lower()))}
+                for part in _split_compound(str(w).lower()) for key in _stem(part)}
         return cls(stopwords=stop, mail_keys=frozenset(mail))
 
     def content_words(self, text: str) -> list[str]:
-        """The words of a normalized text that can carry meaning, compounds joined."""
+        """The words of a normalized text that can carry meaning."""
         out = []
         for raw in _WORD.findall(text):
-            word = raw
-            if "'" in word:  # Italian elision (l'email, dell'account) or English contraction
-                head, _, tail = word.partition("'")
-                word = tail if self.is_stopword(head + "'") or self.is_stopword(head) else word
-            if self.is_stopword(word) or self.is_stopword(raw):
+            if self.is_stopword(raw):
                 continue
-            word = _join(word)
-            if len(word) > 1 or word.isdigit():
-                out.append(word)
+            if "'" in raw:  # Italian elision (l'email, dell'account) or English contraction
+                head, _, tail = raw.partition("'")
+                raw = tail if self.is_stopword(head + "'") or self.is_stopword(head) else head + tail
+            for word in _split_compound(raw):
+                if not self.is_stopword(word) and (len(word) > 1 or word.isdigit()):
+                    out.append(word)
         return out
 
     def is_stopword(self, word: str) -> bool:
         return any(word in words for words in self.stopwords.values())
 
 
-def _join(word: str) -> str:
-    return word.replace("-", "").replace("'", "")
+def _split_compound(word: str) -> list[str]:
+    """'two-factor' -> two, factor; a one-letter part joins the next: 'e-mail' -> email."""
+    parts: list[str] = []
+    carry = ""
+    for part in word.split("-"):
+        if len(part) == 1 and part.isalpha():
+            carry += part
+        else:
+            parts.append(carry + part)
+            carry = ""
+    return parts + ([carry] if carry else [])
 
 
 @lru_cache(maxsize=65_536)
@@ -198,6 +210,10 @@ class Matcher:
                         tokenized.append((t, keys))
         n_topics = max(1, len(self.topic_ids))
         self._idf = {key: math.log(1 + n_topics / len(ts)) for key, ts in topics_of_key.items()}
+        for brand, _ in self._brands:
+            for key in _keys(brand):
+                if key in self._idf:
+                    self._idf[key] *= BRAND_WEIGHT
         self._unknown_weight = UNKNOWN_WORD_SHARE * math.log(1 + n_topics)
         for t, keys in tokenized:
             weights = [max(self._idf[key] for key in k) for k in keys]
@@ -209,7 +225,7 @@ class Matcher:
         self._extensions: dict[str, set[str]] = defaultdict(set)
         for key in self._postings:
             if key.isalpha():
-                for n in range(PREFIX_MIN, len(key)):
+                for n in range(max(PREFIX_MIN, len(key) - PREFIX_MAX_EXTRA), len(key)):
                     self._extensions[key[:n]].add(key)
         self._vocabulary_list = list(self._vocabulary)
 
@@ -220,28 +236,29 @@ class Matcher:
     # --- reading a query ---------------------------------------------------------------
 
     def detect_provider(self, text: str) -> str | None:
-        """The provider an address, host name or brand word in a normalized text points at."""
-        found: list[tuple[int, str]] = []
-        for m in _ADDRESS.finditer(text):
-            p = self.knowledge.provider_for_domain(m.group(1))
-            if p:
-                found.append((m.start(), p.id))
-        for m in _HOST.finditer(text):
-            p = self.knowledge.provider_for_domain(m.group(1))
-            if p:
-                found.append((m.start(), p.id))
+        """The provider an address, host name or brand word in a normalized text points at.
+
+        The first one named wins; of brands starting at the same place, the longest
+        ("exchange online" over "exchange").
+        """
+        found: list[tuple[int, int, str]] = []
+        for regex in (_ADDRESS, _HOST):
+            for m in regex.finditer(text):
+                p = self.knowledge.provider_for_domain(m.group(1))
+                if p:
+                    found.append((m.start(), 0, p.id))
         words = [(m.start(), m.group(0)) for m in _WORD.finditer(text)]
         for brand, pid in self._brands:
             if " " in brand or "." in brand:
                 at = _find_phrase(text, brand)
                 if at >= 0:
-                    found.append((at, pid))
+                    found.append((at, -len(brand), pid))
                 continue
             for start, word in words:
                 if word == brand or (len(brand) >= 5 and word.startswith(brand)):
-                    found.append((start, pid))
+                    found.append((start, -len(brand), pid))
                     break
-        return min(found)[1] if found else None
+        return min(found)[2] if found else None
 
     def detect_language(self, words: Iterable[str]) -> str:
         """en, ru or it: Cyrillic means Russian; else Italian or English by their words."""
@@ -270,8 +287,8 @@ class Matcher:
                 out.add(key)
             if key.isalpha():
                 out.update(self._extensions.get(key, ()))
-                out.update(key[:n] for n in range(PREFIX_MIN, len(key))
-                           if key[:n] in self._postings)
+                out.update(key[:n] for n in range(max(PREFIX_MIN, len(key) - PREFIX_MAX_EXTRA),
+                                                  len(key)) if key[:n] in self._postings)
         return frozenset(out)
 
     def _typo_keys(self, word: str) -> frozenset[str]:
@@ -356,7 +373,8 @@ class Matcher:
             best[pattern.topic] = max(best.get(pattern.topic, 0.0), f)
             covered[pattern.topic] |= hit_query[pid]
         return {
-            t: 0.75 * f + 0.25 * sum(query[qi][1] for qi in covered[t]) / query_total
+            t: (1 - COVERAGE_SHARE) * f
+            + COVERAGE_SHARE * sum(query[qi][1] for qi in covered[t]) / query_total
             for t, f in best.items()
         }
 

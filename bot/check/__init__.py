@@ -1,0 +1,22 @@
+"""Live, credential-free check of a mail server's ports, protocols, TLS and certificate.
+
+`run_check` yields each endpoint's result as it completes; `check_report` returns the
+whole report. Neither ever sends a login or a password.
+"""
+
+from bot.check.errors import CheckRefused
+from bot.check.limits import CheckLimiter
+from bot.check.results import CheckReport, EndpointResult
+from bot.check.runner import check_report, finish_report, run_check
+from bot.check.settings import CheckPolicy
+
+__all__ = [
+    "CheckLimiter",
+    "CheckPolicy",
+    "CheckRefused",
+    "CheckReport",
+    "EndpointResult",
+    "check_report",
+    "finish_report",
+    "run_check",
+]

@@ -1,0 +1,116 @@
+"""The `mailhelp` command as a person and a script use it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as done:
+        main(list(argv))
+    return int(done.value.code or 0), capsys.readouterr().out
+
+
+def test_faq_prints_steps_in_the_query_language(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "faq", "как восстановить удаленные письма на яндексе")
+    assert code == 0
+    assert "1. " in out and "2. " in out
+    assert "30" in out and "дней" in out  # Yandex keeps deleted letters 30 days, plural right
+
+
+def test_faq_lang_flag_and_provider_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "faq", "--lang", "it", "yandex imap server settings")
+    assert code == 0
+    assert "imap.yandex.ru" in out and "993" in out
+
+
+def test_faq_without_answer_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "faq", "what's the weather in Rome")
+    assert code == 1
+    assert "no confident answer" in out
+
+
+def test_faq_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "faq", "--json", "-n", "1", "what port does smtp.mail.ru use")
+    data = json.loads(out)
+    assert code == 0
+    assert data["query"] == "what port does smtp.mail.ru use"
+    assert data["lang"] == "en"
+    assert len(data["matches"]) == 1
+    assert data["matches"][0] == {"id": "provider-settings",
+                                  "score": data["matches"][0]["score"], "provider": "mailru"}
+
+
+def test_settings_json_for_an_address(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "settings", "--json", "ivan@inbox.ru")
+    data = json.loads(out)
+    assert code == 0
+    assert data["provider"] == "mailru" and data["username"] == "ivan@inbox.ru"
+    protocols = [s["protocol"] for s in data["servers"]]
+    first = {p: s for p, s in zip(protocols, data["servers"], strict=True) if p not in {}}
+    assert data["servers"][protocols.index("imap")]["port"] == 993
+    assert set(first) == {"imap", "pop3", "smtp"}
+    assert data["notes"]
+
+
+def test_settings_unknown_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "settings", "--json", "someone@unknown-domain.example")
+    data = json.loads(out)
+    assert code == 1
+    assert data["provider"] is None and data["servers"] == []
+    code, out = run(capsys, "settings", "someone@unknown-domain.example")
+    assert code == 1 and "mailhelp check unknown-domain.example" in out
+
+
+def test_kb_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "kb", "list", "--json")
+    rows = json.loads(out)
+    assert code == 0
+    assert {"id": "login-failed", "kind": "error", "languages": ["en", "it", "ru"]} in rows
+
+
+def test_kb_lint_reports_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "providers").mkdir()
+    (tmp_path / "topics").mkdir()
+    (tmp_path / "providers" / "x.yaml").write_text("id: x\nname: X\n", encoding="utf-8")
+    code, out = run(capsys, "kb", "lint", "--root", str(tmp_path))
+    assert code == 1
+    assert "providers/x.yaml:1: missing 'domains'" in out
+    assert "topics/:1: no topics found" in out
+
+
+def test_the_wheel_ships_knowledge_and_catalogs(tmp_path: Path) -> None:
+    """`pip install .` gives a working command from any folder: the data is inside the wheel."""
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                        str(tmp_path), str(ROOT)], check=True, timeout=300,
+                       capture_output=True)
+    except subprocess.CalledProcessError as exc:
+        pytest.fail(f"building the wheel failed: {exc.stderr.decode()[-2000:]}")
+    wheel = next(tmp_path.glob("mailhelp-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path / "site")
+    assert "bot/knowledge/topics/login-failed.yaml" in names
+    assert "bot/knowledge/language.yaml" in names
+    assert "bot/locales/ru/LC_MESSAGES/mailhelp.po" in names
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", "faq", "--lang", "ru",
+         "0x800CCC0E"],
+        cwd=elsewhere, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
+        capture_output=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "1. " in proc.stdout.decode()

@@ -1,0 +1,161 @@
+"""The matcher: accuracy on the development set, evidence extraction, hostile input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import kb
+from bot.match import Matcher, extract_codes, matcher_for, normalize
+
+DEV_SET = Path(__file__).parent / "data" / "dev.yaml"
+MAILHELP = [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return matcher_for(kb.load_knowledge())
+
+
+def run_jsonl(queries: list[str]) -> list[dict[str, Any]]:
+    """`mailhelp faq --jsonl` as a separate process, exactly as the scoring tool runs it."""
+    stdin = "".join(q.replace("\n", " ") + "\n" for q in queries)
+    proc = subprocess.run([*MAILHELP, "faq", "--jsonl"], input=stdin.encode(),
+                          capture_output=True, timeout=120, check=True)
+    return [json.loads(line) for line in proc.stdout.decode().splitlines()]
+
+
+def test_development_set_clears_the_bars() -> None:
+    cases = yaml.safe_load(DEV_SET.read_text(encoding="utf-8"))
+    results = run_jsonl([c["q"] for c in cases])
+    assert len(results) == len(cases)
+    top1 = top3 = inside = rejected = outside = providers_ok = providers = 0
+    misses = []
+    for case, res in zip(cases, results, strict=True):
+        assert res["query"] == case["q"]
+        ids = [m["id"] for m in res["matches"]]
+        if case["expect"] is None:
+            outside += 1
+            rejected += not ids
+            if ids:
+                misses.append((case["q"], None, ids))
+            continue
+        inside += 1
+        accept = case["expect"] if isinstance(case["expect"], list) else [case["expect"]]
+        top1 += bool(ids) and ids[0] in accept
+        top3 += any(i in accept for i in ids[:3])
+        if not ids or ids[0] not in accept:
+            misses.append((case["q"], accept, ids))
+        if case.get("provider"):
+            providers += 1
+            providers_ok += bool(ids) and res["matches"][0]["provider"] == case["provider"]
+    report = "\n".join(map(str, misses))
+    assert top1 / inside >= 0.95, report
+    assert top3 / inside >= 0.98, report
+    assert rejected / outside >= 0.85, report
+    assert providers_ok == providers, report
+
+
+def test_output_follows_the_contract(matcher: Matcher) -> None:
+    out = matcher.match("554 5.7.1 Relay access denied", n=2).as_json()
+    assert set(out) >= {"query", "lang", "matches"}
+    assert out["lang"] in ("en", "ru", "it")
+    matches = out["matches"]
+    assert isinstance(matches, list) and 1 <= len(matches) <= 2
+    assert matches[0]["id"] == "smtp-auth-required"
+    scores = [m["score"] for m in matches]
+    assert scores == sorted(scores, reverse=True)
+    assert all(set(m) == {"id", "score", "provider"} for m in matches)
+
+
+@pytest.mark.parametrize(("text", "codes"), [
+    ("553 5.7.1 Sender address rejected: not owned by auth user", ["553", "5.7.1"]),
+    ("534-5.7.9 Application-specific password required", ["534", "5.7.9"]),
+    ("Outlook error 0x800CCC0E", ["0x800ccc0e"]),
+    ("* NO [AUTHENTICATIONFAILED] Invalid credentials", ["[authenticationfailed]"]),
+    ("-ERR [AUTH] Authentication failed.", ["[auth]"]),
+    ("port 25 or 587, and port 465?", []),
+    ("version 1.2.3 of the app", []),
+])
+def test_codes_are_extracted(text: str, codes: list[str]) -> None:
+    assert extract_codes(normalize(text)) == codes
+
+
+@pytest.mark.parametrize(("query", "provider"), [
+    ("my address is ivan.petrov@list.ru and it fails", "mailru"),
+    ("what port does smtp.mail.ru use", "mailru"),
+    ("настройки для яндекса", "yandex"),
+    ("imap.gmail.com refuses me", "gmail"),
+    ("hotmail won't sync", "outlook"),
+    ("my outlook 2016 keeps asking for the password", None),
+    ("time out when sending", None),
+])
+def test_provider_is_detected(matcher: Matcher, query: str, provider: str | None) -> None:
+    assert matcher.detect_provider(normalize(query)) == provider
+
+
+@pytest.mark.parametrize(("query", "lang"), [
+    ("ошибка 553 5.7.1 Sender address rejected: not owned by auth user", "ru"),
+    ("пишет Authentication required", "ru"),
+    ("non riesco a inviare la posta, dice Relay access denied", "it"),
+    ("Plaintext authentication disallowed on non-secure connections", "en"),
+    ("530 5.7.0 Authentication required", "en"),
+    ("la mia casella è piena", "it"),
+])
+def test_language_is_detected(matcher: Matcher, query: str, lang: str) -> None:
+    assert matcher.match(query).lang == lang
+
+
+def test_codes_alone_are_enough(matcher: Matcher) -> None:
+    result = matcher.match("0x800CCC0E")
+    assert result.matches and result.matches[0].topic == "cannot-connect"
+
+
+def test_an_error_inside_a_long_paste_is_found(matcher: Matcher) -> None:
+    paste = ("Hello, this is the mail system at host mx.example.net. " * 5
+             + "553 5.7.1 <me@example.net>: Sender address rejected: not owned by auth user")
+    result = matcher.match(paste)
+    assert result.matches and result.matches[0].topic == "sender-not-owned"
+
+
+def test_typos_are_forgiven(matcher: Matcher) -> None:
+    result = matcher.match("Relay acess denied")
+    assert result.matches and result.matches[0].topic == "smtp-auth-required"
+
+
+def test_lang_override(matcher: Matcher) -> None:
+    assert matcher.match("how do I restore deleted mail", lang="it").lang == "it"
+
+
+def test_ambiguity_is_flagged_only_for_close_scores(matcher: Matcher) -> None:
+    clear = matcher.match("553 5.7.1 Sender address rejected: not owned by auth user")
+    assert not clear.ambiguous
+    if len(clear.matches) > 1:
+        assert clear.matches[0].score - clear.matches[1].score >= 0.06
+
+
+@pytest.mark.parametrize("query", [
+    "", "   \t  ", "\x00\x01\x02\x7f", "🙂🙂🙂", "https://example.com/some/page?x=1",
+    "абв abc àèì 中文 العربية", "a" * 1_000_000, "mail " * 200_000,
+    bytes(range(256)).decode("latin-1"), "\ud800".encode("utf-8", "surrogatepass").decode(
+        "utf-8", "replace"),
+])
+def test_bad_input_gives_an_answer_or_none(matcher: Matcher, query: str) -> None:
+    result = matcher.match(query)
+    assert result.lang in ("en", "ru", "it")
+    assert all(0 < m.score <= 1 for m in result.matches)
+
+
+def test_binary_lines_on_stdin_do_not_break_the_stream() -> None:
+    garbage = b"\xff\xfe\x00bad\x80line\n" + b"530 5.7.0 Authentication required\n"
+    proc = subprocess.run([*MAILHELP, "faq", "--jsonl"], input=garbage, capture_output=True,
+                          timeout=60, check=True)
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == 2
+    assert json.loads(lines[1])["matches"][0]["id"] == "smtp-auth-required"
