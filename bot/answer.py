@@ -63,7 +63,8 @@ def provider_notes(provider: Provider, lang: str) -> list[str]:
         notes.append(_("First switch IMAP/POP3 access on: {where}").format(
             where=provider.enable[lang]))
     notes += [note[lang] for note in provider.notes]
-    notes += [_("Older guides said: {text}").format(text=note[lang]) for note in provider.legacy]
+    notes += [_("Dated, not recommended: {text}").format(text=note[lang])
+              for note in provider.legacy]
     return notes
 
 

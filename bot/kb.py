@@ -195,10 +195,10 @@ class _Reader:
         items = self.get(node, key, list, required) or []
         out = []
         for item in items:
-            if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-                if str(item).strip():
-                    out.append(str(item).strip())
-                    continue
+            scalar = isinstance(item, (str, int, float)) and not isinstance(item, bool)
+            if scalar and str(item).strip():
+                out.append(str(item).strip())
+                continue
             self.fail(self.line_of(node, key), f"'{key}' must list non-empty texts, got {item!r}")
         return tuple(out)
 
@@ -254,7 +254,7 @@ def _kind_name(kind: type) -> str:
 
 def _read(path: Path, rel: str, problems: list[Problem]) -> _Node | None:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(rel, 1, f"cannot read: {exc}"))
         return None
@@ -418,7 +418,7 @@ def check(root: Path) -> tuple[Knowledge | None, list[Problem]]:
     providers: dict[str, Provider] = {}
     topics: dict[str, Topic] = {}
     lines: dict[tuple[str, str], tuple[str, _Node]] = {}
-    for folder, build, into in (("providers", _provider, providers), ("topics", _topic, topics)):
+    for folder in ("providers", "topics"):
         paths = sorted((root / folder).glob("*.yaml"))
         if not paths:
             problems.append(Problem(f"{folder}/", 1, f"no {folder} found under {root}"))
@@ -427,9 +427,17 @@ def check(root: Path) -> tuple[Knowledge | None, list[Problem]]:
             node = _read(path, rel, problems)
             if node is None:
                 continue
-            item = build(node, _Reader(rel, problems))
+            reader = _Reader(rel, problems)
+            item: Provider | Topic | None
+            if folder == "providers":
+                item = provider = _provider(node, reader)
+                if provider:
+                    providers[provider.id] = provider
+            else:
+                item = topic = _topic(node, reader)
+                if topic:
+                    topics[topic.id] = topic
             if item is not None:
-                into[item.id] = item  # type: ignore[index]
                 lines[(folder, item.id)] = (rel, node)
     by_domain = _cross_check(providers, topics, lines, problems)
     if problems:

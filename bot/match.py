@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import snowballstemmer
+import Stemmer
 import yaml
 from rapidfuzz import fuzz, process
 
@@ -52,7 +52,7 @@ _HOST = re.compile(r"\b((?:[a-z0-9][a-z0-9-]{0,62}\.)+(?:[a-z]{2,24}|рф))\b")
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _CYRILLIC = re.compile(r"[а-я]")
 _PROTOCOL_LABELS = {"imap", "pop", "pop3", "smtp", "mail"}
-_STEMMERS = {lang: snowballstemmer.stemmer(name)
+_STEMMERS = {lang: Stemmer.Stemmer(name)
              for lang, name in (("en", "english"), ("ru", "russian"), ("it", "italian"))}
 
 
@@ -138,7 +138,8 @@ class Words:
                 continue
             if "'" in raw:  # Italian elision (l'email, dell'account) or English contraction
                 head, _, tail = raw.partition("'")
-                raw = tail if self.is_stopword(head + "'") or self.is_stopword(head) else head + tail
+                elided = self.is_stopword(head + "'") or self.is_stopword(head)
+                raw = tail if elided else head + tail
             for word in _split_compound(raw):
                 if not self.is_stopword(word) and (len(word) > 1 or word.isdigit()):
                     out.append(word)
@@ -261,10 +262,13 @@ class Matcher:
         return min(found)[2] if found else None
 
     def detect_language(self, words: Iterable[str]) -> str:
-        """en, ru or it: Cyrillic means Russian; else Italian or English by their words."""
+        """en, ru or it: Cyrillic means Russian; else Italian or English by their words.
+
+        One Russian word is enough: people paste English server replies into Russian
+        sentences, while English or Italian speakers do not write Cyrillic.
+        """
         words = list(words)
-        cyrillic = [w for w in words if _CYRILLIC.search(w)]
-        if len(cyrillic) >= 2 or (cyrillic and len(cyrillic) * 3 >= len(words)):
+        if any(len(w) >= 3 and _CYRILLIC.search(w) for w in words):
             return "ru"
         score = {"en": 0.0, "it": 0.0}
         for w in words:
@@ -348,7 +352,7 @@ class Matcher:
 
     def _text_scores(self, words: list[str]) -> dict[int, float]:
         """Per topic: how well its best pattern fits the words, and how much it explains."""
-        query = []
+        query: list[tuple[frozenset[str], float]] = []
         for w in dict.fromkeys(words):
             keys = self._query_keys(w)
             if not keys and len(query) < MAX_FUZZY_WORDS:

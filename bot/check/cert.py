@@ -17,9 +17,10 @@ from typing import Final
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from bot.check.results import CertificateFacts
+from bot.check.text import printable
 
 VALID: Final = "valid"
 EXPIRED: Final = "expired"
@@ -80,31 +81,34 @@ def certificate_facts(
     self_signed = _self_signed(leaf)
     issuer_presented = any(c.subject == leaf.issuer for c in certs[1:])
     facts = CertificateFacts(
-        subject=leaf.subject.rfc4514_string(),
-        common_name=common_name,
-        sans=tuple(dns_names + ip_names),
-        issuer=leaf.issuer.rfc4514_string(),
+        subject=printable(leaf.subject.rfc4514_string()),
+        common_name=printable(common_name) if common_name is not None else None,
+        sans=tuple(printable(name) for name in dns_names + ip_names),
+        issuer=printable(leaf.issuer.rfc4514_string()),
         not_before=not_before,
         not_after=not_after,
         days_left=days_left,
+        expired=now > not_after,
+        not_yet_valid=now < not_before,
         self_signed=self_signed,
         cn_only=cn_only,
         name_matches=matches,
         chain_length=len(certs),
         issuer_presented=issuer_presented,
+        issuer_url=_issuer_url(leaf),
         sha256=hashlib.sha256(leaf.public_bytes(serialization.Encoding.DER)).hexdigest(),
         verdict=VALID,
         verify_code=verify_code,
         verify_message=verify_message,
     )
-    return replace(facts, verdict=verdict(facts, now))
+    return replace(facts, verdict=verdict(facts))
 
 
-def verdict(facts: CertificateFacts, now: datetime) -> str:
+def verdict(facts: CertificateFacts) -> str:
     """One word for the certificate, in the order OpenSSL checks: chain, name, dates.
 
     OpenSSL's code says which check failed first; the facts settle what it could not
-    tell: whether a missing issuer means a forgotten intermediate, and, for a name
+    tell: whether a missing issuer is a forgotten intermediate, and, for a name
     found only in the Common Name, whether the dates (checked after names) are right.
     """
     code = facts.verify_code
@@ -113,15 +117,16 @@ def verdict(facts: CertificateFacts, now: datetime) -> str:
     if code in _CHAIN_ERRORS:
         if code == _DEPTH_ZERO_SELF_SIGNED_CERT or facts.self_signed:
             return SELF_SIGNED
-        if code in _MISSING_ISSUER and not facts.issuer_presented:
-            # The server sent its certificate without the issuer that signed it: the
-            # usual forgotten intermediate. Clients that fetch it themselves cope.
+        if code in _MISSING_ISSUER and not facts.issuer_presented and facts.issuer_url:
+            # The issuer is neither sent nor trusted, but the certificate says where to
+            # fetch it, as public CAs' certificates do: the usual forgotten intermediate.
+            # Without that pointer the issuer is most likely an unknown private CA.
             return INCOMPLETE_CHAIN
         return UNTRUSTED
     if code in (_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH):
         if not facts.name_matches:
             return HOSTNAME_MISMATCH
-        return _dates(facts, now) or VALID
+        return _dates(facts) or VALID
     if code == _CERT_NOT_YET_VALID:
         return NOT_YET_VALID
     if code == _CERT_HAS_EXPIRED:
@@ -129,10 +134,10 @@ def verdict(facts: CertificateFacts, now: datetime) -> str:
     return UNTRUSTED
 
 
-def _dates(facts: CertificateFacts, now: datetime) -> str | None:
-    if now < facts.not_before:
+def _dates(facts: CertificateFacts) -> str | None:
+    if facts.not_yet_valid:
         return NOT_YET_VALID
-    if now > facts.not_after:
+    if facts.expired:
         return EXPIRED
     return None
 
@@ -145,6 +150,20 @@ def _san_names(cert: x509.Certificate) -> tuple[list[str], list[str]]:
     dns = [name.lower() for name in san.get_values_for_type(x509.DNSName)]
     ips = [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
     return dns, ips
+
+
+def _issuer_url(cert: x509.Certificate) -> str | None:
+    """Where the issuer's certificate can be fetched (Authority Information Access)."""
+    try:
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return None
+    for description in access:
+        location = description.access_location
+        if (description.access_method == AuthorityInformationAccessOID.CA_ISSUERS
+                and isinstance(location, x509.UniformResourceIdentifier)):
+            return printable(location.value)
+    return None
 
 
 def _common_name(cert: x509.Certificate) -> str | None:

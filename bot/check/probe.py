@@ -93,7 +93,11 @@ class Findings:
 
 
 async def probe(findings: Findings, policy: CheckPolicy, contexts: Contexts) -> None:
-    """Fill `findings` for its endpoint; failures are recorded, never raised."""
+    """Fill `findings` for its endpoint; failures are recorded, never raised.
+
+    Cancellation (the whole-check timeout) propagates, with the certificate, if one was
+    seen, already read into the findings.
+    """
     try:
         await _conversation(findings, policy, contexts.strict)
     except TlsError as exc:
@@ -105,7 +109,8 @@ async def probe(findings: Findings, policy: CheckPolicy, contexts: Contexts) -> 
             await _lenient_pass(findings, policy, contexts.lenient, exc)
     except WireError as exc:
         findings.fail(exc.code, exc.detail)
-    _read_certificate(findings)
+    finally:
+        _read_certificate(findings)
 
 
 async def _lenient_pass(

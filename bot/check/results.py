@@ -37,19 +37,18 @@ class CertificateFacts:
     not_before: datetime
     not_after: datetime
     days_left: int
+    expired: bool
+    not_yet_valid: bool
     self_signed: bool
     cn_only: bool
     name_matches: bool
     chain_length: int
     issuer_presented: bool
+    issuer_url: str | None
     sha256: str
     verdict: str
     verify_code: int
     verify_message: str
-
-    @property
-    def expired(self) -> bool:
-        return self.days_left < 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -60,10 +59,14 @@ class CertificateFacts:
             "not_before": self.not_before.isoformat(),
             "not_after": self.not_after.isoformat(),
             "days_left": self.days_left,
+            "expired": self.expired,
+            "not_yet_valid": self.not_yet_valid,
             "self_signed": self.self_signed,
             "cn_only": self.cn_only,
             "name_matches": self.name_matches,
             "chain_length": self.chain_length,
+            "issuer_presented": self.issuer_presented,
+            "issuer_url": self.issuer_url,
             "sha256": self.sha256,
             "verdict": self.verdict,
             "verify_code": self.verify_code,

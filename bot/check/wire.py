@@ -11,9 +11,10 @@ import asyncio
 import errno
 import ssl
 import time
-import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+from bot.check.text import printable
 
 _CHUNK = 4096
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
@@ -234,13 +235,6 @@ class Wire:
         transport = self._inbox.transport
         if transport is not None:
             transport.abort()
-
-
-def printable(text: str) -> str:
-    """Text safe to show in a terminal or a chat: control characters become U+FFFD."""
-    return "".join(
-        "\ufffd" if unicodedata.category(ch) in ("Cc", "Cf") and ch != "\t" else ch
-        for ch in text)
 
 
 def _ssl_reason(exc: ssl.SSLError) -> str:
