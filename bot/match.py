@@ -170,8 +170,7 @@ def _keys(word: str) -> frozenset[str]:
 @dataclass
 class _Pattern:
     topic: int
-    weights: list[float]
-    total: float
+    total: float  # the summed weight of its words
 
 
 class Matcher:
@@ -182,7 +181,8 @@ class Matcher:
         self.words = words or Words.load(knowledge.root)
         self.topic_ids = list(knowledge.topics)
         self._patterns: list[_Pattern] = []
-        self._postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        # key -> (pattern, word position, word weight) of every pattern word it matches
+        self._postings: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
         self._code_topics: dict[str, list[int]] = defaultdict(list)
         self._vocabulary: dict[str, frozenset[str]] = {}
         self._lang_vocabulary: dict[str, set[str]] = {lang: set() for lang in LANGS}
@@ -219,10 +219,10 @@ class Matcher:
         for t, keys in tokenized:
             weights = [max(self._idf[key] for key in k) for k in keys]
             pid = len(self._patterns)
-            self._patterns.append(_Pattern(t, weights, sum(weights)))
-            for i, k in enumerate(keys):
+            self._patterns.append(_Pattern(t, sum(weights)))
+            for i, (k, weight) in enumerate(zip(keys, weights, strict=True)):
                 for key in k:
-                    self._postings[key].append((pid, i))
+                    self._postings[key].append((pid, i, weight))
         self._extensions: dict[str, set[str]] = defaultdict(set)
         for key in self._postings:
             if key.isalpha():
@@ -360,22 +360,30 @@ class Matcher:
             weight = max((self._idf[k] for k in keys), default=self._unknown_weight)
             query.append((keys, weight))
         query_total = sum(weight for _, weight in query) or 1.0
-        hit_tokens: dict[int, dict[int, float]] = defaultdict(dict)
-        hit_query: dict[int, set[int]] = defaultdict(set)
-        for qi, (keys, _) in enumerate(query):
+        matched: dict[int, float] = defaultdict(float)  # pattern -> weight of its words found
+        explained: dict[int, float] = defaultdict(float)  # pattern -> weight of query words
+        last_word: dict[int, int] = {}
+        seen: set[tuple[int, int]] = set()
+        covered: dict[int, set[int]] = defaultdict(set)  # topic -> query words it explains
+        patterns = self._patterns
+        for qi, (keys, weight) in enumerate(query):
             for key in keys:
-                for pid, ti in self._postings[key]:
-                    hit_tokens[pid][ti] = self._patterns[pid].weights[ti]
-                    hit_query[pid].add(qi)
+                for pid, position, word_weight in self._postings[key]:
+                    if (pid, position) not in seen:
+                        seen.add((pid, position))
+                        matched[pid] += word_weight
+                    if last_word.get(pid) != qi:
+                        last_word[pid] = qi
+                        explained[pid] += weight
+                        covered[patterns[pid].topic].add(qi)
         best: dict[int, float] = {}
-        covered: dict[int, set[int]] = defaultdict(set)
-        for pid, tokens in hit_tokens.items():
-            pattern = self._patterns[pid]
-            recall = sum(tokens.values()) / pattern.total
-            precision = sum(query[qi][1] for qi in hit_query[pid]) / query_total
+        for pid, found in matched.items():
+            pattern = patterns[pid]
+            recall = found / pattern.total
+            precision = explained[pid] / query_total
             f = 2 * recall * precision / (recall + precision)
-            best[pattern.topic] = max(best.get(pattern.topic, 0.0), f)
-            covered[pattern.topic] |= hit_query[pid]
+            if f > best.get(pattern.topic, 0.0):
+                best[pattern.topic] = f
         return {
             t: (1 - COVERAGE_SHARE) * f
             + COVERAGE_SHARE * sum(query[qi][1] for qi in covered[t]) / query_total

@@ -14,7 +14,7 @@ import yaml
 from bot import kb
 from bot.match import Matcher, extract_codes, matcher_for, normalize
 
-DEV_SET = Path(__file__).parent / "data" / "dev.yaml"
+DATA = Path(__file__).parent / "data"
 MAILHELP = [sys.executable, "-c", "from bot.cli import main; main()"]
 
 
@@ -31,8 +31,12 @@ def run_jsonl(queries: list[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in proc.stdout.decode().splitlines()]
 
 
-def test_development_set_clears_the_bars() -> None:
-    cases = yaml.safe_load(DEV_SET.read_text(encoding="utf-8"))
+@pytest.mark.parametrize(("name", "min_top1", "min_top3"), [
+    ("dev", 0.95, 0.98),  # the development set and the bars set for it
+    ("paraphrases", 0.90, 0.95),  # phrasings the knowledge base was not written against
+])
+def test_labelled_sets_clear_the_bars(name: str, min_top1: float, min_top3: float) -> None:
+    cases = yaml.safe_load((DATA / f"{name}.yaml").read_text(encoding="utf-8"))
     results = run_jsonl([c["q"] for c in cases])
     assert len(results) == len(cases)
     top1 = top3 = inside = rejected = outside = providers_ok = providers = 0
@@ -56,8 +60,8 @@ def test_development_set_clears_the_bars() -> None:
             providers += 1
             providers_ok += bool(ids) and res["matches"][0]["provider"] == case["provider"]
     report = "\n".join(map(str, misses))
-    assert top1 / inside >= 0.95, report
-    assert top3 / inside >= 0.98, report
+    assert top1 / inside >= min_top1, report
+    assert top3 / inside >= min_top3, report
     assert rejected / outside >= 0.85, report
     assert providers_ok == providers, report
 
