@@ -36,6 +36,8 @@ UNKNOWN_WORD_SHARE = 0.7  # an unknown word weighs this share of the rarest know
 CODE_STRENGTH = {"basic": 0.55, "strong": 0.85}  # evidence of a code unique to one topic
 COVERAGE_SHARE = 0.35  # topic score: this much how much of the query all its patterns explain,
 # the rest how well its single best pattern fits
+MIN_EVIDENCE = 2.0  # a pattern explaining less query weight than this is scaled down, so one
+# common word ("mail") is not an answer while one rare word ("undeliverable") is
 BRAND_WEIGHT = 0.3  # a provider's name says which provider, hardly which problem
 PREFIX_MIN = 4  # stems this long match when one is a prefix of the other,
 PREFIX_MAX_EXTRA = 3  # and the longer one has at most this many letters more
@@ -46,9 +48,10 @@ _BASIC = re.compile(r"(?<![\w.:])([245][0-5]\d)(?=[\s\-,;:)]|$)")
 _OUTLOOK = re.compile(r"\b(?:0x)?(800ccc[0-9a-f]{2}|8004[0-9a-f]{4}|800c[0-9a-f]{4})\b")
 _BRACKET = re.compile(r"\[([a-z][a-z0-9-]{1,40})\]")
 _PORT_WORD = re.compile(r"(?:port|порт|porta)\w*\s*$")
-_ADDRESS = re.compile(r"[\w.+'-]{1,64}@((?:[\w-]{1,63}\.)+[a-z]{2,24})\b")
+# Label counts are bounded: an unbounded repeat backtracks quadratically on "a.a.a.a...".
+_ADDRESS = re.compile(r"[\w.+'-]{1,64}@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})\b")
 _URL = re.compile(r"\bhttps?://\S{1,2000}")
-_HOST = re.compile(r"\b((?:[a-z0-9][a-z0-9-]{0,62}\.)+(?:[a-z]{2,24}|рф))\b")
+_HOST = re.compile(r"\b((?:[a-z0-9][a-z0-9-]{0,62}\.){1,8}(?:[a-z]{2,24}|рф))\b")
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _CYRILLIC = re.compile(r"[а-я]")
 _PROTOCOL_LABELS = {"imap", "pop", "pop3", "smtp", "mail"}
@@ -295,6 +298,13 @@ class Matcher:
                                                   len(key)) if key[:n] in self._postings)
         return frozenset(out)
 
+    def _word_weight(self, word: str, keys: frozenset[str]) -> float:
+        """How much a query word says: the rarity of its own stem, else of its closest kin."""
+        own = [self._idf[k] for k in _keys(word) if k in self._idf]
+        if own:
+            return max(own)
+        return min((self._idf[k] for k in keys), default=self._unknown_weight)
+
     def _typo_keys(self, word: str) -> frozenset[str]:
         """For an unknown word, the keys of the closest known word, if it is close enough."""
         if len(word) < 5 or word.isdigit():
@@ -357,8 +367,7 @@ class Matcher:
             keys = self._query_keys(w)
             if not keys and len(query) < MAX_FUZZY_WORDS:
                 keys = self._typo_keys(w)
-            weight = max((self._idf[k] for k in keys), default=self._unknown_weight)
-            query.append((keys, weight))
+            query.append((keys, self._word_weight(w, keys)))
         query_total = sum(weight for _, weight in query) or 1.0
         matched: dict[int, float] = defaultdict(float)  # pattern -> weight of its words found
         explained: dict[int, float] = defaultdict(float)  # pattern -> weight of query words
@@ -382,6 +391,7 @@ class Matcher:
             recall = found / pattern.total
             precision = explained[pid] / query_total
             f = 2 * recall * precision / (recall + precision)
+            f *= min(1.0, explained[pid] / MIN_EVIDENCE)
             if f > best.get(pattern.topic, 0.0):
                 best[pattern.topic] = f
         return {

@@ -133,6 +133,12 @@ def test_typos_are_forgiven(matcher: Matcher) -> None:
     assert result.matches and result.matches[0].topic == "smtp-auth-required"
 
 
+def test_one_common_word_is_not_an_answer_but_one_rare_word_is(matcher: Matcher) -> None:
+    assert not matcher.match("почта").matches
+    result = matcher.match("undeliverable")
+    assert result.matches and result.matches[0].topic == "bounce-report"
+
+
 def test_lang_override(matcher: Matcher) -> None:
     assert matcher.match("how do I restore deleted mail", lang="it").lang == "it"
 
@@ -147,8 +153,9 @@ def test_ambiguity_is_flagged_only_for_close_scores(matcher: Matcher) -> None:
 @pytest.mark.parametrize("query", [
     "", "   \t  ", "\x00\x01\x02\x7f", "🙂🙂🙂", "https://example.com/some/page?x=1",
     "абв abc àèì 中文 العربية", "a" * 1_000_000, "mail " * 200_000,
-    bytes(range(256)).decode("latin-1"), "\ud800".encode("utf-8", "surrogatepass").decode(
-        "utf-8", "replace"),
+    bytes(range(256)).decode("latin-1"),
+    "a." * 500_000, "[a" * 500_000, "a@a." * 250_000,
+    "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
 ])
 def test_bad_input_gives_an_answer_or_none(matcher: Matcher, query: str) -> None:
     result = matcher.match(query)
