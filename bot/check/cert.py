@@ -29,9 +29,10 @@ SELF_SIGNED: Final = "self_signed"
 UNTRUSTED: Final = "untrusted"
 INCOMPLETE_CHAIN: Final = "incomplete_chain"
 HOSTNAME_MISMATCH: Final = "hostname_mismatch"
-VERDICTS = (VALID, EXPIRED, NOT_YET_VALID, SELF_SIGNED, UNTRUSTED, INCOMPLETE_CHAIN,
-            HOSTNAME_MISMATCH)
 
+# Stands in for OpenSSL's code when strict verification never ran (a handshake that
+# needs an old TLS version); the certificate then counts as untrusted.
+NOT_VERIFIED: Final = -1
 # OpenSSL's X509_V_ERR_* codes the verdict distinguishes.
 _OK = 0
 _UNABLE_TO_GET_ISSUER_CERT = 2
@@ -75,7 +76,7 @@ def certificate_facts(
     # As mail clients (Outlook, Thunderbird for private CAs) do: the Common Name counts
     # only when the certificate has no subjectAltName names at all.
     names = dns_names if not cn_only else ([common_name] if common_name else [])
-    matches = _matches(host, names, ip_names)
+    matches = names_match(host, names, ip_names)
     not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     days_left = (not_after - now).days  # floor division: -1 on the first day after expiry
     self_signed = _self_signed(leaf)
@@ -184,7 +185,7 @@ def _self_signed(cert: x509.Certificate) -> bool:
     return True
 
 
-def _matches(host: str, dns_names: list[str], ip_names: list[str]) -> bool:
+def names_match(host: str, dns_names: list[str], ip_names: list[str]) -> bool:
     """RFC 6125 matching: exact names, or one wildcard as the whole left-most label."""
     try:
         ip = ipaddress.ip_address(host)

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.check.cert import CertificateError, certificate_facts
+from bot.check.cert import NOT_VERIFIED, CertificateError, certificate_facts
 from bot.check.protocols import DIALECTS, Dialect, detect
 from bot.check.results import (
     CertificateFacts,
@@ -25,9 +25,6 @@ from bot.check.results import (
 from bot.check.settings import CheckPolicy
 from bot.check.tls import Session, lenient_context, session_facts, strict_context
 from bot.check.wire import ByteBudget, TlsError, Wire, WireError, step
-
-# Sent in place of OpenSSL's verdict when strict verification never ran.
-NOT_VERIFIED = -1
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,6 @@ def detect(greeting: str) -> Protocol | None:
 class Dialect(ABC):
     """One protocol's side of the conversation; a fresh instance per connection."""
 
-    name: Protocol
-
     @abstractmethod
     async def greeting(self, wire: Wire, first: str | None) -> str:
         """The server's greeting (its first line already read when `first` is given)."""
@@ -61,8 +59,6 @@ class Dialect(ABC):
 
 
 class Imap(Dialect):
-    name: Protocol = "imap"
-
     def __init__(self) -> None:
         self._tags = 0
 
@@ -114,8 +110,6 @@ class Imap(Dialect):
 
 
 class Pop3(Dialect):
-    name: Protocol = "pop3"
-
     async def greeting(self, wire: Wire, first: str | None) -> str:
         line = first if first is not None else await wire.line()
         if not line.startswith("+OK"):
@@ -155,8 +149,6 @@ class Pop3(Dialect):
 
 
 class Smtp(Dialect):
-    name: Protocol = "smtp"
-
     async def greeting(self, wire: Wire, first: str | None) -> str:
         code, lines = await self._reply(wire, first)
         if code != 220:

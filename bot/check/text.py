@@ -9,6 +9,8 @@ _REPLACEMENT = "\ufffd"
 
 def printable(text: str) -> str:
     """`text` with control and format characters (escapes, bidi overrides) replaced."""
+    if text.isprintable():
+        return text
     return "".join(
         _REPLACEMENT if unicodedata.category(ch) in ("Cc", "Cf") and ch != "\t" else ch
         for ch in text)

@@ -8,6 +8,7 @@ see what a server presents after strict verification failed.
 from __future__ import annotations
 
 import ssl
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,14 @@ class Session:
 
 
 def strict_context(cafile: str | None) -> ssl.SSLContext:
-    """Verification as a mail client does it; `cafile` replaces the system store."""
-    return ssl.create_default_context(cafile=cafile)
+    """Verification as the strictest mail clients do it; `cafile` replaces the system store.
+
+    The Common Name is not consulted (as on Apple devices); whether a CN-only
+    certificate passes elsewhere is the verdict's call, from the parsed facts.
+    """
+    context = ssl.create_default_context(cafile=cafile)
+    context.hostname_checks_common_name = False
+    return context
 
 
 def lenient_context() -> ssl.SSLContext:
@@ -31,7 +38,10 @@ def lenient_context() -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1
+    with warnings.catch_warnings():
+        # Deprecated on purpose: this context exists to recognise servers stuck on it.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
     # Security level 0 lets OpenSSL complete handshakes it would refuse, so the report
     # can say "this server only speaks TLS 1.0" instead of "the handshake failed".
     context.set_ciphers("ALL:@SECLEVEL=0")

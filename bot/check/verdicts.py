@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from bot.check.cert import VALID
+from bot.check.cert import NOT_VERIFIED, VALID
 from bot.check.messages import catalogue
 from bot.check.results import CertificateFacts, EndpointResult, Problem, TlsMode
 from bot.check.settings import CheckPolicy
@@ -74,7 +74,8 @@ def _certificate_problems(
         "date": cert.not_after.date().isoformat(),
     }
     codes: list[str] = []
-    if cert.verdict != VALID:
+    # Unverified (old TLS only) is explained by old_tls_version, not blamed on the CA.
+    if cert.verdict != VALID and cert.verify_code != NOT_VERIFIED:
         codes.append(f"cert_{cert.verdict}")
     # OpenSSL names one defect; the parsed facts name the others it did not reach.
     if cert.expired:

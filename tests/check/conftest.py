@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from dataclasses import replace
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 import pytest
 

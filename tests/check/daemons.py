@@ -111,13 +111,16 @@ def running_dovecot(binary: str, pki: Pki) -> Iterator[Dovecot]:
     config = folder / "dovecot.conf"
     config.write_text(_dovecot_config(folder, pki, ports))
     log = folder / "dovecot.log"
-    subprocess.run([binary, "-c", str(config)], check=True, capture_output=True, timeout=30)
+    # The master forks into the background; it must not inherit pipes to wait on.
+    subprocess.run([binary, "-c", str(config)], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=30)
     try:
         wait_for_ports(list(ports.values()), log, None)
         yield Dovecot(**ports, auth_socket=folder / "run" / "auth-postfix")
     finally:
         if (folder / "run" / "master.pid").exists():
-            subprocess.run([binary, "-c", str(config), "stop"], capture_output=True, timeout=30)
+            subprocess.run([binary, "-c", str(config), "stop"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
         shutil.rmtree(folder, ignore_errors=True)
 
 

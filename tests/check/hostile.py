@@ -13,7 +13,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 Script = Callable[[socket.socket], None]
 _LINE = b"220-" + b"x" * 994 + b"\r\n"  # 1000 bytes
@@ -75,6 +75,42 @@ def injection_after_starttls(context: ssl.SSLContext) -> Script:
     return script
 
 
+def tls_only(context: ssl.SSLContext) -> Script:
+    """Implicit-TLS IMAP with the given server context (say, one stuck on TLS 1.0)."""
+
+    def script(conn: socket.socket) -> None:
+        tls = context.wrap_socket(conn, server_side=True)
+        tls.sendall(b"* OK scripted IMAP over TLS\r\n")
+        _imap_commands(tls, b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n")
+
+    return script
+
+
+def recording(protocol: str, heard: list[bytes]) -> Script:
+    """A plain server of `protocol` that answers everything and records each command."""
+    greeting = {"imap": b"* OK ready\r\n", "pop3": b"+OK ready\r\n",
+                "smtp": b"220 ready\r\n"}[protocol]
+
+    def answer(line: bytes) -> bytes:
+        tag = line.split(b" ", 1)[0]
+        if protocol == "imap":
+            return b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK\r\n"
+        if protocol == "pop3":
+            return b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n" if line.startswith(b"CAPA") \
+                else b"+OK\r\n"
+        return b"250-here\r\n250 AUTH PLAIN LOGIN\r\n" if line.startswith(b"EHLO") \
+            else b"221 bye\r\n"
+
+    def script(conn: socket.socket) -> None:
+        conn.sendall(greeting)
+        reader = conn.makefile("rb")
+        while line := reader.readline(1024):
+            heard.append(line)
+            conn.sendall(answer(line))
+
+    return script
+
+
 def _imap_until_starttls(conn: socket.socket) -> None:
     conn.sendall(b"* OK scripted IMAP ready\r\n")
     reader = conn.makefile("rb")
@@ -129,13 +165,9 @@ def serving(script: Script, host: str = "127.0.0.1") -> Iterator[int]:
     try:
         yield port
     finally:
-        try:
+        with suppress(OSError):
             listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        except OSError:
-            pass
         listener.close()
         for conn in connections:
-            try:
+            with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
