@@ -49,6 +49,12 @@ def settings_for(knowledge: Knowledge, address: str) -> Settings:
     return Settings(address, provider, provider.servers_for(domain), login)
 
 
+def provider_settings(provider: Provider) -> Settings:
+    """A provider's settings when no address is known (host templates stay as written)."""
+    domain = provider.domains[0] if provider.domains else "{domain}"
+    return Settings(provider.name, provider, provider.servers_for(domain), None)
+
+
 def provider_notes(provider: Provider, lang: str) -> list[str]:
     """Everything a person should know besides host and port, in one language."""
     _ = translator(lang)
@@ -77,7 +83,7 @@ def render_settings(settings: Settings, lang: str) -> str:
             "the live check to see which mail ports the server answers on: "
             "mailhelp check {domain}"
         ).format(address=settings.address, domain=settings.address.rpartition("@")[2])
-    lines = [f"{p.name} ({settings.address})"]
+    lines = [p.name if settings.address == p.name else f"{p.name} ({settings.address})"]
     width = max(len(s.host) for s in settings.servers)
     for s in settings.servers:
         lines.append(f"  {s.protocol.upper():5} {s.host:{width}}  {s.port:>5}  "

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import kb
-from bot.answer import render_settings, render_topic, settings_for
+from bot.answer import provider_settings, render_settings, render_topic, settings_for
 from bot.check.cli import add_parser as add_check_parser
 from bot.i18n import translator
 from bot.match import Result, matcher_for
@@ -101,7 +101,7 @@ def render_result(knowledge: kb.Knowledge, result: Result) -> str:
     best = knowledge.topics[result.matches[0].topic]
     parts = [render_topic(best, result.lang, provider)]
     if provider and best.id == "provider-settings":
-        parts.append(render_settings(settings_for(knowledge, provider.domains[0]), result.lang))
+        parts.append(render_settings(provider_settings(provider), result.lang))
     others = [knowledge.topics[m.topic].title[result.lang] for m in result.matches[1:]]
     if others:
         label = _("Or did you mean:") if result.ambiguous else _("See also:")

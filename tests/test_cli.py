@@ -34,6 +34,12 @@ def test_faq_lang_flag_and_provider_settings(capsys: pytest.CaptureFixture[str])
     assert "imap.yandex.ru" in out and "993" in out
 
 
+def test_faq_settings_of_a_provider_without_domains(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "faq", "exchange imap server settings")
+    assert code == 0
+    assert "mail.{domain}" in out and "993" in out
+
+
 def test_faq_without_answer_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "faq", "what's the weather in Rome")
     assert code == 1
