@@ -74,7 +74,7 @@ def provider_notes(provider: Provider, lang: str) -> list[str]:
     return notes
 
 
-def render_settings(settings: Settings, lang: str) -> str:
+def render_settings(settings: Settings, lang: str, with_notes: bool = True) -> str:
     _ = translator(lang)
     p = settings.provider
     if p is None:
@@ -90,8 +90,9 @@ def render_settings(settings: Settings, lang: str) -> str:
                      f"{SECURITY_LABELS[s.security]}")
     if settings.username:
         lines.append(_("Login: {login}").format(login=settings.username))
-    lines += [f"- {note}" for note in provider_notes(p, lang)]
-    lines.append(_("Sources: {sources}").format(sources=", ".join(p.sources)))
+    if with_notes:
+        lines += [f"- {note}" for note in provider_notes(p, lang)]
+        lines.append(_("Sources: {sources}").format(sources=", ".join(p.sources)))
     return "\n".join(lines)
 
 

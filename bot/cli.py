@@ -14,7 +14,12 @@ from pathlib import Path
 
 from bot import kb
 from bot.answer import provider_settings, render_settings, render_topic, settings_for
+from bot.channels.console import chat
 from bot.check.cli import add_parser as add_check_parser
+from bot.config import ConfigError, load_config
+from bot.conversation import from_config
+from bot.flows import flows_markdown, mermaid
+from bot.gaps import GapLog
 from bot.i18n import translator
 from bot.match import Result, matcher_for
 
@@ -27,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     try:
         sys.exit(args.handler(args))
+    except ConfigError as exc:
+        print(f"mailhelp: {exc}", file=sys.stderr)
+        sys.exit(2)
     except kb.KnowledgeError as exc:
         print(f"mailhelp: the knowledge base is broken:\n{exc}", file=sys.stderr)
         sys.exit(2)
@@ -65,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     listing = kb_sub.add_parser("list", help="list the topics")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=run_list)
+    diagram = kb_sub.add_parser("diagram", help="draw flows as Mermaid state diagrams")
+    diagram.add_argument("flow", nargs="?", help="one flow id (default: all, as Markdown)")
+    diagram.set_defaults(handler=run_diagram)
+    gaps = kb_sub.add_parser("gaps", help="the questions nobody could answer, most frequent first")
+    gaps.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    gaps.set_defaults(handler=run_gaps)
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal",
+                          description="Talk to the bot. Buttons are numbered: type the "
+                          "number to press one. Commands: /menu /back /help /language L "
+                          "/start /quit. Without a terminal, reads one message per line.")
+    chat.add_argument("--lang", choices=kb.LANGS, help="the conversation's language")
+    chat.set_defaults(handler=run_chat)
 
     add_check_parser(sub)
     return parser
@@ -140,3 +161,30 @@ def run_list(args: argparse.Namespace) -> int:
         for t in topics:
             print(f"{t.id:{width}}  {t.kind:8}  {t.title['en']}")
     return 0
+
+
+def run_diagram(args: argparse.Namespace) -> int:
+    flows = kb.load_knowledge().flows
+    if args.flow:
+        if args.flow not in flows:
+            print(f"mailhelp: no flow '{args.flow}'; flows: {', '.join(flows)}", file=sys.stderr)
+            return 2
+        print(mermaid(flows[args.flow]))
+        return 0
+    print(flows_markdown(flows))
+    return 0
+
+
+def run_gaps(args: argparse.Namespace) -> int:
+    log = GapLog(load_config().gaps_path)
+    rows = log.summarize(limit=args.limit)
+    if not rows:
+        print("no unanswered questions recorded")
+    for question, count, lang in rows:
+        print(f"{count:5}  {lang}  {question}")
+    return 0
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    conversations = from_config(load_config())
+    return chat(conversations, args.lang, sys.stdin, sys.stdout, sys.stdin.isatty())

@@ -17,35 +17,29 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
+from bot.flows import Flow, check_graph, parse_flow
+from bot.yaml_reader import (
+    LANGS,
+    Localized,
+    LocalizedList,
+    Node,
+    Problem,
+    Reader,
+    read_yaml,
+)
 
-LANGS = ("en", "ru", "it")
+__all__ = ["LANGS", "Knowledge", "KnowledgeError", "Problem", "Provider", "Server", "Topic"]
 PROTOCOLS = ("imap", "pop3", "smtp")
 SECURITIES = ("ssl", "starttls", "none")
 TOPIC_KINDS = ("error", "setup", "recovery", "check")
 USERNAME_FORMS = ("address", "local_part")
 APP_PASSWORD_RULES = ("always", "with_2fa", "never")
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9{}]([a-z0-9{}-]*[a-z0-9{}])?\.)*[a-z0-9{}-]+$")
 _DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
 # Codes as bot.match extracts them: SMTP basic/enhanced, Outlook hex, bracketed response codes.
 CODE_FORM = re.compile(r"^([245]\d\d|[245]\.\d{1,3}\.\d{1,3}|0x[0-9a-f]{8}|\[[a-z0-9-]+\])$")
 
-Localized = Mapping[str, str]
-LocalizedList = Mapping[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the knowledge base, where it is."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
 
 
 class KnowledgeError(Exception):
@@ -114,6 +108,7 @@ class Topic:
 class Knowledge:
     providers: Mapping[str, Provider]
     topics: Mapping[str, Topic]
+    flows: Mapping[str, Flow]  # in main-menu order
     root: Path
     _by_domain: Mapping[str, str] = field(repr=False, default_factory=dict)
 
@@ -131,146 +126,6 @@ class Knowledge:
         return self.provider_for_domain(domain) if at else None
 
 
-# --- reading YAML with line numbers -------------------------------------------------------
-
-
-class _Node(dict[str, Any]):
-    """A YAML mapping that remembers the line of itself and of each key."""
-
-    line: int
-    key_lines: dict[str, int]
-
-
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Node:
-        result = _Node(super().construct_mapping(node, deep=True))
-        result.line = node.start_mark.line + 1
-        result.key_lines = {
-            str(k.value): k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")
-        }
-        return result
-
-
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping
-)
-
-
-class _Reader:
-    """Typed access to one file's YAML, recording problems instead of failing at the first."""
-
-    def __init__(self, rel: str, problems: list[Problem]) -> None:
-        self.rel = rel
-        self.problems = problems
-
-    def fail(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.rel, line, message))
-
-    def line_of(self, node: Any, key: str) -> int:
-        if isinstance(node, _Node):
-            return node.key_lines.get(key, node.line)
-        return 1
-
-    def get(self, node: _Node, key: str, kind: type, required: bool = True) -> Any:
-        if key not in node or node[key] is None:
-            if required:
-                self.fail(node.line, f"missing '{key}'")
-            return None
-        value = node[key]
-        if kind is int and isinstance(value, bool):
-            value = None
-        if not isinstance(value, kind):
-            self.fail(self.line_of(node, key), f"'{key}' must be {_kind_name(kind)}")
-            return None
-        return value
-
-    def text(self, node: _Node, key: str, required: bool = True) -> str | None:
-        value = self.get(node, key, str, required)
-        if value is not None and not value.strip():
-            self.fail(self.line_of(node, key), f"'{key}' is empty")
-            return None
-        return value  # type: ignore[no-any-return]
-
-    def strings(self, node: _Node, key: str, required: bool = True) -> tuple[str, ...]:
-        items = self.get(node, key, list, required) or []
-        out = []
-        for item in items:
-            scalar = isinstance(item, (str, int, float)) and not isinstance(item, bool)
-            if scalar and str(item).strip():
-                out.append(str(item).strip())
-                continue
-            self.fail(self.line_of(node, key), f"'{key}' must list non-empty texts, got {item!r}")
-        return tuple(out)
-
-    def localized(self, node: _Node, key: str, required: bool = True) -> Localized | None:
-        value = self.get(node, key, dict, required)
-        if value is None:
-            return None
-        return self.localized_value(value, key)
-
-    def localized_value(self, value: Any, what: str) -> Localized | None:
-        if not isinstance(value, _Node):
-            self.fail(1, f"'{what}' must be a mapping of en/ru/it texts")
-            return None
-        self._check_langs(value, what)
-        texts = {}
-        for lang in LANGS:
-            text = value.get(lang)
-            if lang in value and (not isinstance(text, str) or not text.strip()):
-                self.fail(self.line_of(value, lang), f"'{what}.{lang}' must be a non-empty text")
-            elif isinstance(text, str):
-                texts[lang] = text.strip()
-        return MappingProxyType(texts) if len(texts) == len(LANGS) else None
-
-    def localized_lists(self, node: _Node, key: str, required: bool = True) -> LocalizedList:
-        value = self.get(node, key, dict, required)
-        if value is None:
-            return MappingProxyType({})
-        self._check_langs(value, key)
-        lists = {}
-        for lang in LANGS:
-            if lang in value:
-                items = self.strings(value, lang)
-                if not items:
-                    self.fail(self.line_of(value, lang), f"'{key}.{lang}' is empty")
-                lists[lang] = items
-        return MappingProxyType(lists)
-
-    def _check_langs(self, value: _Node, what: str) -> None:
-        for lang in LANGS:
-            if lang not in value:
-                self.fail(value.line, f"'{what}' has no '{lang}' text")
-        for extra in set(value) - set(LANGS):
-            self.fail(self.line_of(value, extra), f"'{what}' has unknown language '{extra}'")
-
-    def unknown_keys(self, node: _Node, allowed: set[str]) -> None:
-        for key in set(node) - allowed:
-            self.fail(self.line_of(node, key), f"unknown key '{key}'")
-
-
-def _kind_name(kind: type) -> str:
-    return {str: "a text", int: "a whole number", list: "a list", dict: "a mapping"}[kind]
-
-
-def _read(path: Path, rel: str, problems: list[Problem]) -> _Node | None:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(rel, 1, f"cannot read: {exc}"))
-        return None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        problems.append(Problem(rel, line, f"not valid YAML: {getattr(exc, 'problem', exc)}"))
-        return None
-    if not isinstance(data, _Node):
-        problems.append(Problem(rel, 1, "must be a mapping of keys to values"))
-        return None
-    if data.get("id") != path.stem:
-        problems.append(Problem(rel, data.key_lines.get("id", 1), f"'id' must be '{path.stem}'"))
-    return data
-
-
 # --- providers -------------------------------------------------------------------------
 
 _PROVIDER_KEYS = {
@@ -279,7 +134,7 @@ _PROVIDER_KEYS = {
 }
 
 
-def _provider(node: _Node, r: _Reader) -> Provider | None:
+def _provider(node: Node, r: Reader) -> Provider | None:
     r.unknown_keys(node, _PROVIDER_KEYS)
     domains = tuple(d.lower() for d in r.strings(node, "domains"))
     for d in domains:
@@ -295,11 +150,11 @@ def _provider(node: _Node, r: _Reader) -> Provider | None:
     username = r.text(node, "username")
     if username is not None and username not in USERNAME_FORMS:
         r.fail(r.line_of(node, "username"), f"'username' must be one of {USERNAME_FORMS}")
-    app = r.get(node, "app_password", dict) or _Node()
+    app = r.get(node, "app_password", dict) or Node()
     required = r.text(app, "required") if app else None
     if required is not None and required not in APP_PASSWORD_RULES:
         r.fail(r.line_of(app, "required"), f"'required' must be one of {APP_PASSWORD_RULES}")
-    retention = r.get(node, "retention", dict, required=False) or _Node()
+    retention = r.get(node, "retention", dict, required=False) or Node()
     for key in set(retention) - {"trash_days", "spam_days"}:
         r.fail(r.line_of(retention, key), f"unknown retention '{key}'")
     days = {k: r.get(retention, k, int, required=False) for k in ("trash_days", "spam_days")}
@@ -323,8 +178,8 @@ def _provider(node: _Node, r: _Reader) -> Provider | None:
     )
 
 
-def _server(item: Any, r: _Reader, line: int) -> Server | None:
-    if not isinstance(item, _Node):
+def _server(item: Any, r: Reader, line: int) -> Server | None:
+    if not isinstance(item, Node):
         r.fail(line, "each server must be a mapping {protocol, host, port, security}")
         return None
     r.unknown_keys(item, {"protocol", "host", "port", "security"})
@@ -348,7 +203,7 @@ def _server(item: Any, r: _Reader, line: int) -> Server | None:
     return Server(protocol, host.lower(), port, security)  # type: ignore[arg-type, union-attr]
 
 
-def _localized_items(node: _Node, key: str, r: _Reader) -> tuple[Localized, ...]:
+def _localized_items(node: Node, key: str, r: Reader) -> tuple[Localized, ...]:
     items = r.get(node, key, list, required=False) or []
     out = []
     for item in items:
@@ -365,7 +220,7 @@ _TOPIC_KEYS = {
 }
 
 
-def _topic(node: _Node, r: _Reader) -> Topic | None:
+def _topic(node: Node, r: Reader) -> Topic | None:
     r.unknown_keys(node, _TOPIC_KEYS)
     kind = r.text(node, "kind")
     if kind is not None and kind not in TOPIC_KINDS:
@@ -377,7 +232,7 @@ def _topic(node: _Node, r: _Reader) -> Topic | None:
                    "code (0x...) or a bracketed response code")
     variants = {}
     for item in r.get(node, "variants", list, required=False) or []:
-        if not isinstance(item, _Node):
+        if not isinstance(item, Node):
             r.fail(r.line_of(node, "variants"), "each variant must be {provider, steps}")
             continue
         r.unknown_keys(item, {"provider", "steps"})
@@ -417,34 +272,43 @@ def check(root: Path) -> tuple[Knowledge | None, list[Problem]]:
     problems: list[Problem] = []
     providers: dict[str, Provider] = {}
     topics: dict[str, Topic] = {}
-    lines: dict[tuple[str, str], tuple[str, _Node]] = {}
-    for folder in ("providers", "topics"):
+    flows: dict[str, Flow] = {}
+    lines: dict[tuple[str, str], tuple[str, Node]] = {}
+    for folder in ("providers", "topics", "flows"):
         paths = sorted((root / folder).glob("*.yaml"))
         if not paths:
             problems.append(Problem(f"{folder}/", 1, f"no {folder} found under {root}"))
         for path in paths:
             rel = f"{folder}/{path.name}"
-            node = _read(path, rel, problems)
+            node = read_yaml(path, rel, problems)
             if node is None:
                 continue
-            reader = _Reader(rel, problems)
-            item: Provider | Topic | None
+            reader = Reader(rel, problems)
+            item: Provider | Topic | Flow | None
             if folder == "providers":
                 item = provider = _provider(node, reader)
                 if provider:
                     providers[provider.id] = provider
-            else:
+            elif folder == "topics":
                 item = topic = _topic(node, reader)
                 if topic:
                     topics[topic.id] = topic
+            else:
+                item = flow = parse_flow(node, reader)
+                if flow:
+                    flows[flow.id] = flow
             if item is not None:
                 lines[(folder, item.id)] = (rel, node)
     by_domain = _cross_check(providers, topics, lines, problems)
+    for flow in flows.values():
+        rel, node = lines[("flows", flow.id)]
+        problems += check_graph(flow, flows, topics, rel, node["states"].key_lines)
     if problems:
         return None, problems
     knowledge = Knowledge(
-        providers=MappingProxyType(providers), topics=MappingProxyType(topics), root=root,
-        _by_domain=MappingProxyType(by_domain),
+        providers=MappingProxyType(providers), topics=MappingProxyType(topics),
+        flows=MappingProxyType(dict(sorted(flows.items(), key=lambda kv: kv[1].order))),
+        root=root, _by_domain=MappingProxyType(by_domain),
     )
     return knowledge, []
 
@@ -452,7 +316,7 @@ def check(root: Path) -> tuple[Knowledge | None, list[Problem]]:
 def _cross_check(
     providers: dict[str, Provider],
     topics: dict[str, Topic],
-    lines: dict[tuple[str, str], tuple[str, _Node]],
+    lines: dict[tuple[str, str], tuple[str, Node]],
     problems: list[Problem],
 ) -> dict[str, str]:
     """References between files: provider and topic ids, one owner per domain.

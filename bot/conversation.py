@@ -1,0 +1,59 @@
+"""Conversations: one engine turn per event, kept in a session store, gaps logged.
+
+This is what every channel talks to. A turn is committed to the store before its replies
+are returned, so a crash between turns loses nothing a person has seen.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from bot.config import Config
+from bot.dialog import Engine, EngineSettings, Event, Reply, Session, Turn
+from bot.gaps import GapLog
+from bot.kb import load_knowledge
+from bot.match import matcher_for
+from bot.store import SessionStore, SQLiteSessionStore
+
+
+class UnknownSession(LookupError):
+    """No conversation with that id (never started, or expired): start a new one."""
+
+
+class Conversations:
+    def __init__(self, engine: Engine, store: SessionStore, gaps: GapLog | None = None) -> None:
+        self.engine = engine
+        self.store = store
+        self.gaps = gaps
+
+    def open(self, lang: str | None = None,
+             hint: str | None = None) -> tuple[str, tuple[Reply, ...]]:
+        """A new conversation: its id and the greeting."""
+        session_id = secrets.token_urlsafe(16)
+        turn = self.engine.start(Session(lang=lang, hint=hint))
+        self.store.run_turn(session_id, lambda _old: (turn.session.to_dict(), None))
+        return session_id, turn.replies
+
+    def send(self, session_id: str, event: Event) -> tuple[Reply, ...]:
+        """One event in a conversation; UnknownSession if there is none with that id."""
+
+        def step(data: dict[str, Any] | None) -> tuple[dict[str, Any], Turn]:
+            if data is None:
+                raise UnknownSession(session_id)
+            turn = self.engine.handle(Session.from_dict(data), event)
+            return turn.session.to_dict(), turn
+
+        turn = self.store.run_turn(session_id, step)
+        if turn.unanswered and self.gaps is not None:
+            self.gaps.record(turn.unanswered, turn.session.language)
+        return turn.replies
+
+
+def from_config(config: Config) -> Conversations:
+    """The engine over the shipped knowledge, sessions in SQLite, gaps in the data folder."""
+    knowledge = load_knowledge()
+    engine = Engine(knowledge, matcher_for(knowledge),
+                    EngineSettings(human_contact=config.human_contact))
+    store = SQLiteSessionStore(config.sessions_path, ttl_seconds=config.session_days * 86400)
+    return Conversations(engine, store, GapLog(config.gaps_path))
