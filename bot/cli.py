@@ -147,7 +147,8 @@ def run_lint(args: argparse.Namespace) -> int:
     if knowledge is None:
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
-    print(f"ok: {len(knowledge.providers)} providers, {len(knowledge.topics)} topics")
+    print(f"ok: {len(knowledge.providers)} providers, {len(knowledge.topics)} topics, "
+          f"{len(knowledge.flows)} flows")
     return 0
 
 

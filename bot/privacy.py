@@ -92,7 +92,7 @@ _TECH_WORDS = frozenset({
     "https", "office", "outlook", "windows", "win", "iphone", "ipad", "ios", "macos",
     "android", "galaxy", "exchange", "server", "thunderbird", "icloud", "gmail", "yandex",
 })
-_TECH_JOINERS = set("/-._")
+_TECH_JOINERS = frozenset("/-._")
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
@@ -138,10 +138,10 @@ def mask(text: str) -> str:
         position = end
     pieces.append(window[position:])
     masked = "".join(pieces)
-    if len(masked) > MAX_OUTPUT_CHARS:
+    if truncated or len(masked) > MAX_OUTPUT_CHARS:
         # A prefix of masked text reveals nothing the whole did not.
         return masked[:MAX_OUTPUT_CHARS - 1] + ELLIPSIS
-    return masked + ELLIPSIS if truncated else masked
+    return masked
 
 
 def looks_like_password(text: str) -> bool:
@@ -153,7 +153,7 @@ def looks_like_password(text: str) -> bool:
     case, digits and symbols that is not an address, host name, URL, path or code.
     """
     window, _truncated = _bounded(text)
-    if any(True for _ in _explicit_values(window, strict=True)):
+    for _span in _explicit_values(window, strict=True):
         return True
     token = window.strip()
     if not token or any(char.isspace() for char in token):
@@ -200,6 +200,7 @@ def _explicit_values(text: str, strict: bool) -> Iterator[tuple[int, int]]:
 
 
 def _is_value(core: str, strict: bool, ends_text: bool) -> bool:
+    """Whether the word after a password keyword is the password (see _explicit_values)."""
     if not any(char.isalnum() for char in core) or core.casefold() in _NOT_A_VALUE:
         return False
     letters_only = all(char.isalpha() or char == " " for char in core)

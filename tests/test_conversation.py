@@ -50,7 +50,8 @@ def test_unknown_session(conversations: Conversations) -> None:
 
 def test_unanswered_questions_are_logged_masked(conversations: Conversations) -> None:
     session_id, _ = conversations.open(lang="en")
-    conversations.send(session_id, Text("my printer at 192.168.1.20 won't print, ivan@corp.example"))
+    conversations.send(session_id,
+                       Text("my printer at 192.168.1.20 won't print, ivan@corp.example"))
     conversations.send(session_id, Text("Tr0ub4dor&3xyz"))  # a password: warned, never logged
     assert conversations.gaps is not None
     log = conversations.gaps.path.read_text(encoding="utf-8")
