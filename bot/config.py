@@ -1,10 +1,17 @@
-"""Deployment settings, read from environment variables and checked once at start."""
+"""Deployment settings: environment variables (or a KEY=VALUE file), checked once at start.
+
+SETTINGS is the one list of every setting, its default and its meaning; `mailhelp serve
+--help` prints it, and load_config() turns it into a Config or a ConfigError that names
+the variable.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
@@ -12,10 +19,54 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting("MAILHELP_CONFIG", "", "a file of KEY=VALUE lines; the environment wins over it"),
+    Setting("MAILHELP_DATA", "~/.local/state/mailhelp",
+            "folder for the sessions database and the unanswered-questions log"),
+    Setting("MAILHELP_HOST", "127.0.0.1", "address the web server listens on"),
+    Setting("MAILHELP_PORT", "8080", "port the web server listens on"),
+    Setting("MAILHELP_HUMAN_CONTACT", "", "how to reach a person, shown when the bot cannot help"),
+    Setting("MAILHELP_SESSION_DAYS", "30", "idle conversations are forgotten after this many days"),
+    Setting("MAILHELP_REDIS_URL", "", "redis://host:port/db: keep sessions and rate limits in "
+            "Redis, so several instances behind a load balancer share them"),
+    Setting("MAILHELP_CORS_ORIGINS", "", "comma-separated origins (https://support.example.com) "
+            "whose pages may embed the chat widget"),
+    Setting("MAILHELP_AGENT_TOKEN", "", "if set, the agents' page and FAQ API need this token"),
+    Setting("TELEGRAM_BOT_TOKEN", "", "if set, also run the Telegram bot (long polling)"),
+    Setting("MAILHELP_PUBLIC_URL", "", "https URL this server is reached at; with a Telegram "
+            "token, Telegram sends updates to a webhook here instead of long polling"),
+    Setting("MAILHELP_WEBHOOK_SECRET", "", "the webhook's secret-token header (default: derived "
+            "from the bot token, the same on every instance)"),
+    Setting("MAILHELP_CHECK_ALLOW_PRIVATE", "0", "1 lets the live check reach private networks "
+            "and any port: for tests and private deployments only"),
+    Setting("MAILHELP_CHECK_RATE", "10/60", "live checks allowed per requester per seconds"),
+    Setting("MAILHELP_CHECK_CONCURRENCY", "64", "connections all live checks may hold at once"),
+)
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+@dataclass(frozen=True)
 class Config:
-    data_dir: Path  # sessions and the unanswered-questions log live here
-    human_contact: str  # how to reach a person, shown when the bot cannot help
-    session_days: float  # idle conversations are forgotten after this many days
+    data_dir: Path
+    host: str
+    port: int
+    human_contact: str
+    session_days: float
+    redis_url: str
+    cors_origins: tuple[str, ...]
+    agent_token: str
+    telegram_token: str
+    public_url: str
+    webhook_secret: str
+    check_allow_private: bool
+    check_rate: tuple[int, float]  # checks, per seconds
+    check_concurrency: int
 
     @property
     def sessions_path(self) -> Path:
@@ -26,21 +77,101 @@ class Config:
         return self.data_dir / "unanswered.jsonl"
 
 
-def load_config(env: dict[str, str] | None = None) -> Config:
-    """MAILHELP_DATA (default ~/.local/state/mailhelp), MAILHELP_HUMAN_CONTACT,
-    MAILHELP_SESSION_DAYS (default 30)."""
-    env = dict(os.environ) if env is None else env
-    default_data = Path.home() / ".local" / "state" / "mailhelp"
-    days_text = env.get("MAILHELP_SESSION_DAYS", "30")
+def settings_help() -> str:
+    """Every setting with its default, for `--help`."""
+    width = max(len(s.name) for s in SETTINGS)
+    return "\n".join(f"  {s.name:{width}}  {s.help}" + (f" (default {s.default})" if s.default
+                                                          else "") for s in SETTINGS)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments are skipped, quotes around values dropped."""
+    values = {}
     try:
-        days = float(days_text)
-    except ValueError:
-        raise ConfigError(
-            f"MAILHELP_SESSION_DAYS must be a number of days, got {days_text!r}") from None
-    if not 0 < days <= 3650:
-        raise ConfigError(f"MAILHELP_SESSION_DAYS must be between 0 and 3650, got {days:g}")
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"MAILHELP_CONFIG: cannot read {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"MAILHELP_CONFIG: {path}:{number}: expected KEY=VALUE")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def load_config(env: dict[str, str] | None = None) -> Config:
+    """The settings from env (default: the process environment), checked."""
+    env = dict(os.environ) if env is None else env
+    values = dict(DEFAULTS)
+    if env.get("MAILHELP_CONFIG"):
+        values.update(read_env_file(Path(env["MAILHELP_CONFIG"]).expanduser()))
+    values.update({k: v for k, v in env.items() if k in DEFAULTS})
+    for key in values:
+        if key.startswith("MAILHELP_") and key not in DEFAULTS:
+            raise ConfigError(f"{key} is not a mailhelp setting; see `mailhelp serve --help`")
+    get = values.__getitem__
+    public_url = get("MAILHELP_PUBLIC_URL").strip().rstrip("/")
+    if public_url and urlsplit(public_url).scheme != "https":
+        raise ConfigError(f"MAILHELP_PUBLIC_URL must be an https:// URL, got {public_url!r}")
+    token = get("TELEGRAM_BOT_TOKEN").strip()
+    secret = get("MAILHELP_WEBHOOK_SECRET").strip() or (
+        hashlib.sha256(b"mailhelp-webhook:" + token.encode()).hexdigest()[:48] if token else "")
+    redis_url = get("MAILHELP_REDIS_URL").strip()
+    if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"MAILHELP_REDIS_URL must start with redis://, got {redis_url!r}")
+    origins = tuple(o.strip().rstrip("/") for o in get("MAILHELP_CORS_ORIGINS").split(",")
+                    if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ConfigError(f"MAILHELP_CORS_ORIGINS: {origin!r} is not an origin like "
+                              "https://support.example.com")
     return Config(
-        data_dir=Path(env.get("MAILHELP_DATA") or default_data).expanduser(),
-        human_contact=env.get("MAILHELP_HUMAN_CONTACT", "").strip(),
-        session_days=days,
+        data_dir=Path(get("MAILHELP_DATA")).expanduser(),
+        host=get("MAILHELP_HOST").strip(),
+        port=int(_number("MAILHELP_PORT", get("MAILHELP_PORT"), int, 1, 65535)),
+        human_contact=get("MAILHELP_HUMAN_CONTACT").strip(),
+        session_days=_number("MAILHELP_SESSION_DAYS", get("MAILHELP_SESSION_DAYS"), float,
+                             0.001, 3650),
+        redis_url=redis_url,
+        cors_origins=origins,
+        agent_token=get("MAILHELP_AGENT_TOKEN").strip(),
+        telegram_token=token,
+        public_url=public_url,
+        webhook_secret=secret,
+        check_allow_private=_flag("MAILHELP_CHECK_ALLOW_PRIVATE",
+                                  get("MAILHELP_CHECK_ALLOW_PRIVATE")),
+        check_rate=_rate(get("MAILHELP_CHECK_RATE")),
+        check_concurrency=int(_number("MAILHELP_CHECK_CONCURRENCY",
+                                      get("MAILHELP_CHECK_CONCURRENCY"), int, 1, 10_000)),
     )
+
+
+def _number(name: str, text: str, kind: type[int] | type[float], low: float,
+            high: float) -> int | float:
+    try:
+        value = kind(text.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+def _flag(name: str, text: str) -> bool:
+    if text.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.strip().lower() in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {text!r}")
+
+
+def _rate(text: str) -> tuple[int, float]:
+    count, sep, seconds = text.partition("/")
+    if not sep:
+        raise ConfigError(f"MAILHELP_CHECK_RATE must look like 10/60, got {text!r}")
+    return (int(_number("MAILHELP_CHECK_RATE", count, int, 1, 100_000)),
+            float(_number("MAILHELP_CHECK_RATE", seconds, float, 1, 86_400)))

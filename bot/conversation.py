@@ -27,10 +27,10 @@ class Conversations:
         self.store = store
         self.gaps = gaps
 
-    def open(self, lang: str | None = None,
-             hint: str | None = None) -> tuple[str, tuple[Reply, ...]]:
-        """A new conversation: its id and the greeting."""
-        session_id = secrets.token_urlsafe(16)
+    def open(self, lang: str | None = None, hint: str | None = None,
+             session_id: str | None = None) -> tuple[str, tuple[Reply, ...]]:
+        """A new conversation (under a channel's own id, e.g. a chat's): its id and greeting."""
+        session_id = session_id or secrets.token_urlsafe(16)
         turn = self.engine.start(Session(lang=lang, hint=hint))
         self.store.run_turn(session_id, lambda _old: (turn.session.to_dict(), None))
         return session_id, turn.replies
@@ -56,4 +56,5 @@ def from_config(config: Config) -> Conversations:
     engine = Engine(knowledge, matcher_for(knowledge),
                     EngineSettings(human_contact=config.human_contact))
     store = SQLiteSessionStore(config.sessions_path, ttl_seconds=config.session_days * 86400)
+    store.expire()  # forget conversations that went idle while nothing was running
     return Conversations(engine, store, GapLog(config.gaps_path))
