@@ -23,7 +23,7 @@ from bot.match import Matcher, Result
 from bot.privacy import looks_like_password
 from bot.when import days_ago
 
-COMMANDS = ("start", "help", "menu", "back", "language")
+COMMANDS = ("start", "help", "menu", "back", "language", "check")
 MAX_BACK = 20  # how many steps "back" remembers
 MAX_CHAIN = 12  # states entered in one turn through plain `next`: a guard against loops
 _ADDRESS = re.compile(r"[\w.+'-]{1,64}@(?:[\w-]{1,63}\.){1,8}[a-z]{2,24}", re.IGNORECASE)
@@ -50,7 +50,8 @@ class Press:
 
 @dataclass(frozen=True)
 class Command:
-    """start, help, menu, back or language (arg: a language code, or empty to choose)."""
+    """start, help, menu, back, language (arg: a language code, or empty to choose) or
+    check (arg: the server or address to check)."""
 
     name: str
     arg: str = ""
@@ -199,6 +200,14 @@ class Engine:
             return Turn(session, (Reply(_("Choose your language:"), buttons),))
         if command.name == "help":
             return Turn(session, (Reply(self._help(session), self._nav(session)),))
+        if command.name == "check":
+            target = _check_target(command.arg)
+            if target is None:
+                return Turn(session, (Reply(self._check_prompt(session), self._nav(session)),))
+            text = _("I am checking {target}: whether it answers and what its encryption "
+                     "looks like. It needs no password.").format(target=target)
+            return Turn(session, (Reply(text, self._nav(session),
+                                        (Action("check", target, session.language),)),))
         return Turn(session, (Reply(_("I do not know that command. Try /help."),
                                     self._nav(session)),))
 
@@ -460,6 +469,10 @@ class Engine:
             return _("I am checking the mail servers for {address}: whether they answer "
                      "and what their encryption looks like. It needs no password.").format(
                 address=session.vars["address"])
+        return self._check_prompt(session)
+
+    def _check_prompt(self, session: Session) -> str:
+        _ = self._(session)
         return _("Send me a server name (for example imap.example.com) and I will check "
                  "whether it answers and what its encryption looks like. It needs no "
                  "password.")
@@ -538,8 +551,9 @@ class Engine:
         _ = self._(session)
         return _("Type a question or paste the error message your program shows, in "
                  "English, Russian or Italian, or press a button. Commands: /menu the "
-                 "topics, /back one step back, /language choose the language, /start "
-                 "begin again. Never send your password: I never need it.")
+                 "topics, /back one step back, /language choose the language, /check "
+                 "SERVER test a mail server, /start begin again. Never send your password: "
+                 "I never need it.")
 
     def _(self, session: Session) -> Callable[[str], str]:
         return translations(session.language).gettext

@@ -255,3 +255,12 @@ def test_the_flow_diagrams_in_docs_are_current(knowledge: kb.Knowledge) -> None:
     diagram = mermaid(knowledge.flows["setup"])
     assert diagram.startswith("stateDiagram-v2\n    [*] --> address")
     assert "address --> device: known" in diagram
+
+
+def test_check_command_asks_the_channel_to_run_the_live_check(engine: Engine) -> None:
+    turn, _ = run(engine, "ru", Command("check", "imap.mail.ru:993"))
+    action = turn.replies[-1].actions[0]
+    assert (action.kind, action.target, action.lang) == ("check", "imap.mail.ru:993", "ru")
+    turn, _ = run(engine, "en", Command("check"))
+    assert not turn.replies[-1].actions
+    assert "server name" in turn.replies[-1].text
