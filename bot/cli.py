@@ -16,7 +16,7 @@ from bot import kb
 from bot.answer import provider_settings, render_settings, render_topic, settings_for
 from bot.channels.console import chat
 from bot.check.cli import add_parser as add_check_parser
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, settings_help
 from bot.conversation import from_config
 from bot.flows import flows_markdown, mermaid
 from bot.gaps import GapLog
@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "/start /quit. Without a terminal, reads one message per line.")
     chat.add_argument("--lang", choices=kb.LANGS, help="the conversation's language")
     chat.set_defaults(handler=run_chat)
+
+    serve = sub.add_parser(
+        "serve", help="run the web widget, the agents' page, the API and the Telegram bot",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the chat widget (/widget.js, demo page at /), the agents' page "
+        "(/agent), the JSON API (/api/v1, schema at /docs) and, with TELEGRAM_BOT_TOKEN, the "
+        "Telegram bot. Settings come from environment variables (or MAILHELP_CONFIG):",
+        epilog=settings_help())
+    serve.set_defaults(handler=run_serve)
 
     add_check_parser(sub)
     return parser
@@ -184,6 +193,12 @@ def run_gaps(args: argparse.Namespace) -> int:
     for question, count, lang in rows:
         print(f"{count:5}  {lang}  {question}")
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from bot.serve import run  # imported here: the web stack is not needed by other commands
+
+    return run(load_config())
 
 
 def run_chat(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from bot.dialog import Engine, EngineSettings, Event, Reply, Session, Turn
 from bot.gaps import GapLog
 from bot.kb import load_knowledge
 from bot.match import matcher_for
+from bot.redis_store import RedisSessionStore
 from bot.store import SessionStore, SQLiteSessionStore
 
 
@@ -37,6 +38,10 @@ class Conversations:
 
     def send(self, session_id: str, event: Event) -> tuple[Reply, ...]:
         """One event in a conversation; UnknownSession if there is none with that id."""
+        return self.turn(session_id, event).replies
+
+    def turn(self, session_id: str, event: Event) -> Turn:
+        """Like send, with the whole turn (for channels that count answers and gaps)."""
 
         def step(data: dict[str, Any] | None) -> tuple[dict[str, Any], Turn]:
             if data is None:
@@ -47,14 +52,18 @@ class Conversations:
         turn = self.store.run_turn(session_id, step)
         if turn.unanswered and self.gaps is not None:
             self.gaps.record(turn.unanswered, turn.session.language)
-        return turn.replies
+        return turn
 
 
 def from_config(config: Config) -> Conversations:
-    """The engine over the shipped knowledge, sessions in SQLite, gaps in the data folder."""
+    """The engine over the shipped knowledge; sessions in Redis when configured, else in
+    SQLite; gaps in the data folder."""
     knowledge = load_knowledge()
     engine = Engine(knowledge, matcher_for(knowledge),
                     EngineSettings(human_contact=config.human_contact))
-    store = SQLiteSessionStore(config.sessions_path, ttl_seconds=config.session_days * 86400)
+    ttl = config.session_days * 86400
+    store: SessionStore = (RedisSessionStore(config.redis_url, ttl_seconds=ttl)
+                           if config.redis_url else
+                           SQLiteSessionStore(config.sessions_path, ttl_seconds=ttl))
     store.expire()  # forget conversations that went idle while nothing was running
     return Conversations(engine, store, GapLog(config.gaps_path))

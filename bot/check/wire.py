@@ -13,6 +13,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from bot.check.text import printable
 
@@ -77,8 +78,8 @@ class _Inbox(asyncio.BufferedProtocol):
         self._waiter: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport; uvloop's have the same methods without subclassing asyncio's.
+        self.transport = cast(asyncio.Transport, transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         # Never ask the socket for more than the budget allows (at least one byte, as

@@ -1,0 +1,190 @@
+"""The chat and FAQ endpoints of the JSON API: requests become engine events, replies JSON.
+
+Conversations started here are stored under "web:" + the id the client holds, so no
+request can reach a conversation another channel keeps in the same store.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bot.answer import provider_settings, render_topic
+from bot.channels.metrics import WebMetrics
+from bot.channels.webinput import (
+    ApiError,
+    accept_language,
+    bad,
+    checked_text,
+    lang_field,
+    only_fields,
+    query,
+    read_json,
+    text_field,
+)
+from bot.conversation import Conversations, UnknownSession
+from bot.dialog import COMMANDS, Command, Event, Press, Reply, Text
+from bot.kb import LANGS, Provider, Topic
+
+WEB_PREFIX = "web:"
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+MAX_BUTTON_BYTES = 64
+MAX_MATCHES = 10
+_LANGUAGE_COMMANDS = ("start", "language")  # the commands whose argument is a language
+
+
+class ChatApi:
+    """The conversation endpoints, and the FAQ lookup behind the agents' page."""
+
+    def __init__(self, conversations: Conversations, metrics: WebMetrics,
+                 agent_token: str = "") -> None:
+        self.conversations = conversations
+        self.metrics = metrics
+        self.agent_token = agent_token
+
+    async def open_session(self, request: Request) -> JSONResponse:
+        body = await read_json(request, empty_ok=True)
+        only_fields(body, ("lang",))
+        lang = lang_field(body.get("lang"))
+        hint = accept_language(request.headers.get("accept-language", ""))
+        public_id = secrets.token_urlsafe(16)
+        started = time.perf_counter()
+        _stored_id, replies = await run_in_threadpool(
+            self.conversations.open, lang, hint, WEB_PREFIX + public_id)
+        self.metrics.turns.inc("open")
+        self.metrics.turn_seconds.observe(time.perf_counter() - started)
+        return JSONResponse({"session": public_id, "replies": replies_json(replies)})
+
+    async def send_message(self, request: Request) -> JSONResponse:
+        public_id = request.path_params["session"]
+        if not SESSION_ID.fullmatch(public_id):
+            raise unknown_session()
+        kind, event = read_event(await read_json(request))
+        started = time.perf_counter()
+        try:
+            turn = await run_in_threadpool(self.conversations.turn, WEB_PREFIX + public_id,
+                                           event)
+        except UnknownSession:
+            raise unknown_session() from None
+        self.metrics.turns.inc(kind)
+        if kind == "text":
+            self.metrics.answers.inc("no_match" if turn.unanswered else "match")
+        self.metrics.turn_seconds.observe(time.perf_counter() - started)
+        return JSONResponse({"replies": replies_json(turn.replies)})
+
+    async def faq(self, request: Request) -> JSONResponse:
+        params = query(request, ("q", "lang", "n", "token"))
+        self._authorize(request, params.get("token", ""))
+        if "q" not in params:
+            bad("q", "this parameter is required")
+        text = checked_text(params["q"], "q")
+        lang = lang_field(params.get("lang") or None)
+        n = _count(params.get("n", "3"), "n", MAX_MATCHES)
+        result = self.conversations.engine.matcher.match(text, n=n, lang=lang)
+        self.metrics.faq.inc("match" if result.matches else "no_match")
+        return JSONResponse(result.as_json())
+
+    async def topic(self, request: Request) -> JSONResponse:
+        params = query(request, ("lang", "provider", "token"))
+        self._authorize(request, params.get("token", ""))
+        knowledge = self.conversations.engine.knowledge
+        topic = knowledge.topics.get(request.path_params["topic"])
+        if topic is None:
+            raise ApiError(404, "unknown_topic", "no topic with that id", field="topic")
+        lang = lang_field(params.get("lang") or None) or "en"
+        provider = None
+        if params.get("provider"):
+            provider = knowledge.providers.get(params["provider"])
+            if provider is None:
+                bad("provider", "unknown provider id")
+        return JSONResponse(topic_json(topic, lang, provider))
+
+    def _authorize(self, request: Request, token: str) -> None:
+        """With an agent token configured: the same token as a Bearer header or ?token=."""
+        if not self.agent_token:
+            return
+        scheme, _sep, credentials = request.headers.get("authorization", "").partition(" ")
+        offered = credentials.strip() if scheme.lower() == "bearer" else token
+        if not hmac.compare_digest(offered.encode(), self.agent_token.encode()):
+            raise ApiError(401, "unauthorized", "this server needs the agents' access token",
+                           field="token", headers={"WWW-Authenticate": 'Bearer realm="mailhelp"'})
+
+
+def read_event(body: dict[str, Any]) -> tuple[str, Event]:
+    """One of {"text"}, {"button"}, {"command", "arg"?} as an event, and its kind."""
+    only_fields(body, ("text", "button", "command", "arg"))
+    given = [name for name in ("text", "button", "command") if name in body]
+    if len(given) != 1:
+        bad("body", "send exactly one of: text, button, command")
+    if "arg" in body and given != ["command"]:
+        bad("arg", "goes only with command")
+    if given == ["text"]:
+        return "text", Text(text_field(body, "text"))
+    if given == ["button"]:
+        value = text_field(body, "button", MAX_BUTTON_BYTES)
+        if len(value.encode("utf-8")) > MAX_BUTTON_BYTES:
+            bad("button", f"a button value has at most {MAX_BUTTON_BYTES} bytes")
+        return "button", Press(value)
+    name = body["command"]
+    if name not in COMMANDS:
+        bad("command", f"unknown command; use one of: {', '.join(COMMANDS)}")
+    arg = body.get("arg")
+    if arg is None:
+        arg = ""
+    elif not isinstance(arg, str):
+        bad("arg", "must be a string")
+    if name in _LANGUAGE_COMMANDS:
+        if arg not in ("", *LANGS):
+            bad("arg", f"unknown language; use one of: {', '.join(LANGS)}")
+    elif arg:
+        bad("arg", f"/{name} takes no argument")
+    return "command", Command(name, arg)
+
+
+def replies_json(replies: tuple[Reply, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "text": reply.text,
+            "buttons": [{"label": b.label, "value": b.value} for b in reply.buttons],
+            "actions": [{"kind": a.kind, "target": a.target, "lang": a.lang}
+                        for a in reply.actions],
+        }
+        for reply in replies
+    ]
+
+
+def topic_json(topic: Topic, lang: str, provider: Provider | None) -> dict[str, Any]:
+    """A topic for the agents' page: its steps (the provider's variant), the whole answer
+    as text to paste, and the provider's settings."""
+    return {
+        "id": topic.id,
+        "title": topic.title[lang],
+        "steps": list(topic.steps_for(lang, provider.id if provider else None)),
+        "answer": render_topic(topic, lang, provider),
+        "settings": provider_settings(provider).as_json(lang) if provider else None,
+    }
+
+
+def unknown_session() -> ApiError:
+    return ApiError(404, "unknown_session",
+                    "no conversation with that id (it may have expired); start a new one",
+                    field="session")
+
+
+def _count(text: str, field: str, highest: int) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= highest:
+        bad(field, f"must be a whole number from 1 to {highest}")
+    return int(text)
+
+
+def _flag(text: str, field: str) -> bool:
+    if text not in ("0", "1", "true", "false"):
+        bad(field, "must be 0 or 1")
+    return text in ("1", "true")

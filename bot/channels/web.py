@@ -1,0 +1,152 @@
+"""The web channel: one ASGI app for the chat API, the live check, the pages and Telegram's webhook.
+
+`create_app` wires the parts together; each endpoint only translates between HTTP and
+the engine (bot/channels/api.py), the live check (webcheck.py) or the files of the pages
+(webstatic.py). Requests are distrusted in webinput.py, browsers guarded in webguard.py.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from bot.channels.api import ChatApi
+from bot.channels.metrics import CONTENT_TYPE as METRICS_TYPE
+from bot.channels.metrics import WebMetrics
+from bot.channels.webcheck import CheckApi
+from bot.channels.webdocs import docs_page, schema_for, schema_json
+from bot.channels.webguard import BrowserGuard
+from bot.channels.webinput import ApiError, read_json
+from bot.channels.webstatic import StaticFiles
+from bot.check import CheckLimiter, CheckPolicy
+from bot.config import Config
+from bot.conversation import Conversations
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_MAX_BYTES = 1024 * 1024  # a Telegram update with a long message and its entities
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+HEALTH_PROBE_ID = "web:healthz"  # never a conversation: web ids have 16 or more characters
+
+
+class TelegramHook(Protocol):
+    """Where Telegram's webhook updates go: the Telegram channel implements this."""
+
+    @property
+    def path(self) -> str:
+        """The webhook's path on this server, e.g. /telegram/webhook."""
+        ...
+
+    @property
+    def secret(self) -> str:
+        """What Telegram sends in X-Telegram-Bot-Api-Secret-Token."""
+        ...
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Hand one update to the bot."""
+        ...
+
+
+def create_app(
+    config: Config,
+    conversations: Conversations,
+    *,
+    limiter: CheckLimiter,
+    policy: CheckPolicy,
+    telegram: TelegramHook | None = None,
+    static_dir: Path | None = None,
+    metrics: WebMetrics | None = None,
+) -> Starlette:
+    """The whole web server; `limiter` is the process's one CheckLimiter."""
+    metrics = metrics or WebMetrics()
+    chat = ChatApi(conversations, metrics, config.agent_token)
+    checks = CheckApi(policy, limiter, metrics)
+    files = StaticFiles(static_dir)
+    schema = schema_for(telegram.path if telegram else None)
+    schema_bytes = schema_json(schema)
+    page = docs_page(schema)
+
+    async def ping(request: Request) -> Response:
+        return Response(status_code=204)
+
+    async def health(request: Request) -> JSONResponse:
+        try:
+            await run_in_threadpool(conversations.store.get, HEALTH_PROBE_ID)
+        except Exception as exc:  # whatever the store's driver raises means "unhealthy"
+            log.warning("health check: the session store failed: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def metrics_text(request: Request) -> Response:
+        return Response(metrics.render(), media_type=METRICS_TYPE)
+
+    async def openapi(request: Request) -> Response:
+        return Response(schema_bytes, media_type="application/json")
+
+    async def docs(request: Request) -> HTMLResponse:
+        return HTMLResponse(page)
+
+    routes = [
+        Route("/api/v1/sessions", chat.open_session, methods=["POST"]),
+        Route("/api/v1/sessions/{session}/messages", chat.send_message, methods=["POST"]),
+        Route("/api/v1/faq", chat.faq, methods=["GET"]),
+        Route("/api/v1/topics/{topic}", chat.topic, methods=["GET"]),
+        Route("/api/v1/check", checks.check, methods=["POST"]),
+        Route("/api/v1/ping", ping, methods=["GET"]),
+        Route("/healthz", health, methods=["GET"]),
+        Route("/metrics", metrics_text, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+    if telegram is not None:
+        routes.append(Route(telegram.path, webhook_endpoint(telegram), methods=["POST"]))
+    routes += [
+        Route("/", files.demo, methods=["GET"]),
+        Route("/agent", files.agent, methods=["GET"]),
+        Route("/widget.js", files.widget, methods=["GET"]),
+        Route("/{file}", files.asset, methods=["GET"]),  # last: any other name is a file
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(BrowserGuard, origins=config.cors_origins)],
+        exception_handlers={ApiError: api_error, HTTPException: http_error},
+    )
+
+
+def webhook_endpoint(telegram: TelegramHook) -> Callable[[Request], Awaitable[Response]]:
+    """POST of Telegram's updates, taken only with the right secret-token header."""
+
+    async def webhook(request: Request) -> Response:
+        offered = request.headers.get(SECRET_HEADER, "")
+        if not telegram.secret or not hmac.compare_digest(offered.encode(),
+                                                          telegram.secret.encode()):
+            raise ApiError(403, "forbidden", "wrong or missing secret token",
+                           field=SECRET_HEADER)
+        await telegram.feed(await read_json(request, limit=WEBHOOK_MAX_BYTES))
+        return Response(status_code=200)
+
+    return webhook
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.as_json(), status_code=exc.status, headers=exc.headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such path, wrong method) as JSON errors too."""
+    assert isinstance(exc, HTTPException)
+    error = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse({"error": error, "message": exc.detail}, status_code=exc.status_code,
+                        headers=exc.headers)

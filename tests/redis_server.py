@@ -1,0 +1,58 @@
+"""A private redis-server for the tests: loopback, a free port, a temporary folder, no disk.
+
+Test modules wrap `running_redis` in a fixture:
+
+    @pytest.fixture(scope="module")
+    def redis_server() -> Iterator[RedisServer]:
+        with running_redis(need_binary("redis-server")) as server:
+            yield server
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.check.daemons import LOOPBACK, free_port, wait_for_ports
+
+
+@dataclass(frozen=True)
+class RedisServer:
+    port: int
+    password: str | None = None
+
+    @property
+    def url(self) -> str:
+        credentials = f":{self.password}@" if self.password else ""
+        return f"redis://{credentials}{LOOPBACK}:{self.port}/0"
+
+
+@contextmanager
+def running_redis(binary: str, *, port: int | None = None,
+                  password: str | None = None) -> Iterator[RedisServer]:
+    """A redis-server until the block ends; on `port` if given, else on a free one."""
+    folder = Path(tempfile.mkdtemp(prefix="mailhelp-redis-"))
+    port = port or free_port()
+    log = folder / "redis.log"
+    command = [binary, "--bind", LOOPBACK, "--port", str(port), "--dir", str(folder),
+               "--logfile", str(log), "--save", "", "--appendonly", "no",
+               "--daemonize", "no"]
+    if password:
+        command += ["--requirepass", password]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_ports([port], log, process)
+        yield RedisServer(port, password)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(folder, ignore_errors=True)

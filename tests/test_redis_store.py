@@ -1,0 +1,385 @@
+"""Redis session store against a real redis-server: the SQLite store's behaviours, shared."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from bot.redis_store import (
+    LOCK_PREFIX,
+    SESSION_PREFIX,
+    RedisSessionStore,
+    SessionBusy,
+    StoreUnavailable,
+    redis_location,
+)
+from bot.store import MAX_DATA_BYTES, MAX_ID_CHARS, SessionStore
+from tests.check.daemons import free_port
+from tests.redis_server import RedisServer, running_redis
+from tests.servers import need_binary
+
+PASSWORD = "s3cret-never-shown"
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    with running_redis(need_binary("redis-server")) as server:
+        yield server
+
+
+@pytest.fixture
+def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def store(redis_server: RedisServer, raw: redis.Redis) -> Iterator[RedisSessionStore]:
+    opened = RedisSessionStore(redis_server.url)
+    yield opened
+    opened.close()
+
+
+def increment(data: dict[str, Any] | None) -> tuple[dict[str, Any], int]:
+    count = (data or {}).get("count", 0) + 1
+    return {"count": count}, count
+
+
+def put(value: dict[str, Any]) -> Any:
+    def step(_data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+        return value, None
+    return step
+
+
+def test_it_is_a_session_store(store: RedisSessionStore) -> None:
+    typed: SessionStore = store
+    assert typed.expire() == 0
+
+
+def test_round_trip(store: RedisSessionStore) -> None:
+    assert store.get("chat-1") is None
+    seen: list[dict[str, Any] | None] = []
+
+    def step(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+        seen.append(data)
+        return {"state": "ask_address", "lang": "ru", "history": ["привет", 1, None]}, "ok"
+
+    assert store.run_turn("chat-1", step) == "ok"
+    assert seen == [None]
+    assert store.get("chat-1") == {"state": "ask_address", "lang": "ru",
+                                   "history": ["привет", 1, None]}
+    assert store.run_turn("chat-1", increment) == 1
+    assert store.get("chat-1") == {"count": 1}
+    assert store.get("chat-2") is None
+
+
+def test_keys_are_namespaced(store: RedisSessionStore, raw: redis.Redis) -> None:
+    store.run_turn("chat", increment)
+    assert set(raw.keys()) == {(SESSION_PREFIX + "chat").encode(),
+                               (LOCK_PREFIX + "chat").encode()}
+    assert raw.get(SESSION_PREFIX + "chat") == b'{"count":1}'
+    # The lock is left free: only a committed turn's marked token remains.
+    lock = raw.get(LOCK_PREFIX + "chat")
+    assert isinstance(lock, bytes) and lock.startswith(b"+")
+
+
+def test_get_returns_a_copy(store: RedisSessionStore) -> None:
+    store.run_turn("s", put({"items": [1]}))
+    got = store.get("s")
+    assert got is not None
+    got["items"].append(2)
+    assert store.get("s") == {"items": [1]}
+
+
+def test_delete(store: RedisSessionStore) -> None:
+    store.run_turn("a", increment)
+    store.run_turn("b", increment)
+    store.delete("a")
+    store.delete("never-seen")
+    assert store.get("a") is None
+    assert store.get("b") == {"count": 1}
+    assert store.run_turn("a", increment) == 1
+
+
+def test_another_instance_continues(store: RedisSessionStore,
+                                    redis_server: RedisServer) -> None:
+    for _ in range(3):
+        store.run_turn("chat", increment)
+    other = RedisSessionStore(redis_server.url)
+    try:
+        assert other.get("chat") == {"count": 3}
+        assert other.run_turn("chat", increment) == 4
+    finally:
+        other.close()
+    assert store.run_turn("chat", increment) == 5
+
+
+def test_a_failing_step_stores_nothing_and_frees_the_lock(redis_server: RedisServer,
+                                                          raw: redis.Redis) -> None:
+    # No waiting allowed: a lock left behind would fail the next turn at once.
+    store = RedisSessionStore(redis_server.url, busy_timeout=0)
+    try:
+        store.run_turn("chat", increment)
+
+        def broken(data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+            raise LookupError("engine bug")
+
+        with pytest.raises(LookupError):
+            store.run_turn("chat", broken)
+        with pytest.raises(LookupError):
+            store.run_turn("fresh", broken)
+        assert store.get("chat") == {"count": 1}
+        assert store.get("fresh") is None
+        assert raw.exists(LOCK_PREFIX + "fresh") == 0
+        assert store.run_turn("chat", increment) == 2
+        assert store.run_turn("fresh", increment) == 1
+    finally:
+        store.close()
+
+
+def test_unserialisable_data_stores_nothing(store: RedisSessionStore) -> None:
+    store.run_turn("chat", increment)
+    with pytest.raises(TypeError):
+        store.run_turn("chat", put({"when": object()}))
+    with pytest.raises(ValueError):
+        store.run_turn("chat", put({"score": float("nan")}))
+    assert store.get("chat") == {"count": 1}
+
+
+def test_expiry_is_left_to_redis(redis_server: RedisServer, raw: redis.Redis) -> None:
+    store = RedisSessionStore(redis_server.url, ttl_seconds=100)
+    key = SESSION_PREFIX + "chat"
+    try:
+        store.run_turn("chat", increment)
+        assert 99_000 < raw.pttl(key) <= 100_000
+        raw.pexpire(key, 50_000)
+        store.get("chat")
+        assert raw.pttl(key) <= 50_000  # reading does not renew
+        store.run_turn("chat", increment)
+        assert raw.pttl(key) > 50_000  # a turn does
+        raw.pexpire(key, 1)
+        while raw.exists(key):
+            time.sleep(0.005)
+        assert store.get("chat") is None
+        # An expired session starts afresh: the step sees None.
+        assert store.run_turn("chat", increment) == 1
+        assert store.expire() == 0
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("bad", ["", "x" * (MAX_ID_CHARS + 1)])
+def test_bad_ids_are_refused(store: RedisSessionStore, bad: str) -> None:
+    with pytest.raises(ValueError):
+        store.run_turn(bad, increment)
+    with pytest.raises(ValueError):
+        store.get(bad)
+    with pytest.raises(ValueError):
+        store.delete(bad)
+
+
+def test_longest_id_and_opaque_characters_are_accepted(store: RedisSessionStore) -> None:
+    for session_id in ("x" * MAX_ID_CHARS, "tg:-100123:42", "web/ü'\";--", "a:lock", "*"):
+        assert store.run_turn(session_id, increment) == 1
+        assert store.get(session_id) == {"count": 1}
+
+
+def test_oversized_data_is_refused_before_writing(store: RedisSessionStore) -> None:
+    store.run_turn("chat", increment)
+    with pytest.raises(ValueError):
+        store.run_turn("chat", put({"blob": "x" * MAX_DATA_BYTES}))
+    # Counted in UTF-8 bytes, not characters.
+    with pytest.raises(ValueError):
+        store.run_turn("chat", put({"blob": "я" * (MAX_DATA_BYTES // 2)}))
+    assert store.get("chat") == {"count": 1}
+    store.run_turn("chat", put({"blob": "x" * (MAX_DATA_BYTES - 100)}))
+
+
+def test_a_busy_session_makes_a_turn_wait_then_give_up(redis_server: RedisServer,
+                                                       raw: redis.Redis) -> None:
+    store = RedisSessionStore(redis_server.url, busy_timeout=0.05)
+    try:
+        store.run_turn("chat", increment)
+        raw.set(LOCK_PREFIX + "chat", "another-turn", px=60_000)
+        with pytest.raises(SessionBusy, match="busy"):
+            store.run_turn("chat", increment)
+        with pytest.raises(SessionBusy):
+            store.delete("chat")
+        assert store.get("chat") == {"count": 1}
+        # A holder that died leaves its lock only until the lease ends.
+        raw.pexpire(LOCK_PREFIX + "chat", 20)
+        store_patient = RedisSessionStore(redis_server.url)
+        try:
+            assert store_patient.run_turn("chat", increment) == 2
+        finally:
+            store_patient.close()
+    finally:
+        store.close()
+
+
+def test_a_turn_that_lost_its_lock_stores_nothing(store: RedisSessionStore,
+                                                  raw: redis.Redis) -> None:
+    store.run_turn("chat", increment)
+
+    def overtaken(data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+        # As if the lease ran out and another turn took the session meanwhile.
+        raw.set(LOCK_PREFIX + "chat", "another-turn", px=60_000)
+        return {"count": 100}, None
+
+    with pytest.raises(SessionBusy, match="nothing was stored"):
+        store.run_turn("chat", overtaken)
+    assert store.get("chat") == {"count": 1}
+
+
+def test_a_resent_commit_is_recognised(store: RedisSessionStore) -> None:
+    # The client resends a command whose reply was lost; the commit may have landed.
+    keys = [LOCK_PREFIX + "chat", SESSION_PREFIX + "chat"]
+    store._lock(keys, "feed", read=True)
+    store._finish(keys, "feed", '{"count":1}')
+    store._finish(keys, "feed", '{"count":1}')
+    assert store.get("chat") == {"count": 1}
+
+
+def test_delete_waits_for_a_turn_in_flight(store: RedisSessionStore,
+                                           redis_server: RedisServer) -> None:
+    impatient = RedisSessionStore(redis_server.url, busy_timeout=0.01)
+    refused: list[BaseException] = []
+
+    def step(data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+        try:
+            impatient.delete("chat")
+        except SessionBusy as error:
+            refused.append(error)
+        return {"count": 7}, None
+
+    try:
+        store.run_turn("chat", step)
+    finally:
+        impatient.close()
+    assert len(refused) == 1
+    assert store.get("chat") == {"count": 7}
+
+
+def test_threads_never_lose_an_update(store: RedisSessionStore) -> None:
+    threads_count, turns = 8, 25
+    start = threading.Barrier(threads_count)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def slow_increment(data: dict[str, Any] | None) -> tuple[dict[str, Any], int]:
+        count = (data or {}).get("count", 0)
+        # Yield mid-step so that an unserialised store would interleave read and write.
+        time.sleep(0.0005)
+        return {"count": count + 1}, count + 1
+
+    def work() -> None:
+        try:
+            start.wait()
+            for _ in range(turns):
+                results.append(store.run_turn("shared", slow_increment))
+        except BaseException as error:
+            errors.append(error)
+
+    workers = [threading.Thread(target=work) for _ in range(threads_count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert store.get("shared") == {"count": threads_count * turns}
+    assert sorted(results) == list(range(1, threads_count * turns + 1))
+
+
+def increment_in_process(url: str, turns: int, start: Any, out: Any) -> None:
+    """A worker process: its own store on the same Redis, many increments."""
+    store = RedisSessionStore(url)
+    seen = []
+    start.wait()
+    for _ in range(turns):
+        seen.append(store.run_turn("shared", increment))
+    store.close()
+    out.put(seen)
+
+
+def test_processes_never_lose_an_update(store: RedisSessionStore,
+                                        redis_server: RedisServer) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    out = context.Queue()
+    turns = 150
+    workers = [context.Process(target=increment_in_process,
+                               args=(redis_server.url, turns, start, out))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join()
+        assert worker.exitcode == 0
+    results = out.get() + out.get()
+    assert sorted(results) == list(range(1, 2 * turns + 1))
+    assert store.get("shared") == {"count": 2 * turns}
+
+
+def test_an_unreachable_redis_is_a_clear_error() -> None:
+    port = free_port()
+    with pytest.raises(StoreUnavailable) as failed:
+        RedisSessionStore(f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
+    assert f"127.0.0.1:{port}" in str(failed.value)
+    assert PASSWORD not in str(failed.value)
+    assert PASSWORD not in str(failed.value.__cause__)
+
+
+def test_redis_going_away_is_a_clear_error() -> None:
+    with running_redis(need_binary("redis-server")) as server:
+        store = RedisSessionStore(server.url)
+        store.run_turn("chat", increment)
+    try:
+        for attempt in (lambda: store.run_turn("chat", increment),
+                        lambda: store.get("chat"), lambda: store.delete("chat")):
+            with pytest.raises(StoreUnavailable, match=f"Redis at 127.0.0.1:{server.port}"):
+                attempt()
+    finally:
+        store.close()
+
+
+def test_a_wrong_password_is_a_clear_error_without_it() -> None:
+    with running_redis(need_binary("redis-server"), password=PASSWORD) as server:
+        wrong = "not-the-" + PASSWORD
+        with pytest.raises(StoreUnavailable) as failed:
+            RedisSessionStore(f"redis://:{wrong}@127.0.0.1:{server.port}/0")
+        assert wrong not in str(failed.value)
+        store = RedisSessionStore(server.url)
+        try:
+            assert store.run_turn("chat", increment) == 1
+        finally:
+            store.close()
+
+
+@pytest.mark.parametrize(("url", "location"), [
+    ("redis://127.0.0.1:6379/0", "127.0.0.1:6379"),
+    ("redis://redis", "redis"),
+    ("rediss://user:pa/ss@cache.internal:6380/2", "cache.internal:6380"),
+    ("redis://:p@ss@[::1]:6379/0?password=x@y", "[::1]:6379"),
+    ("redis://:secret?x@cache:6379/0", "(the host in MAILHELP_REDIS_URL)"),
+    ("redis://u:secret#x@cache:6379/0", "(the host in MAILHELP_REDIS_URL)"),
+    ("unix://:secret@/run/redis.sock", "/run/redis.sock"),
+    ("unix:///run/redis/redis.sock?db=1", "/run/redis/redis.sock"),
+    ("redis://", "localhost:6379"),
+])
+def test_the_location_never_carries_credentials(url: str, location: str) -> None:
+    assert redis_location(url) == location
+
+
+def test_a_bad_url_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ValueError) as failed:
+        RedisSessionStore(f"redis://:{PASSWORD}@127.0.0.1:notaport/0")
+    assert PASSWORD not in str(failed.value)
