@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from bot.config import Config
 from bot.kb import load_knowledge
 from tests.servers import need, need_binary
-from tests.web.conftest import EMBEDDER
 
 try:
     from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
@@ -322,8 +322,10 @@ def test_agent_page_asks_for_the_token(page: Page) -> None:
     assert seen[0] is None and seen[-1] == "Bearer s3cret"
 
 
-def test_on_another_site_under_its_strict_csp(page: Page, live_server: str) -> None:
+def test_on_another_site_under_its_strict_csp(page: Page, live_server: str,
+                                              web_config: Config) -> None:
     """An allowed site embeds the widget: its CSP forbids inline styles, its CSS is hostile."""
+    site_origin = web_config.cors_origins[0]
     host_page = (f'<!doctype html><html lang="en"><head><link rel="stylesheet" href="/site.css">'
                  f'</head><body><h1>Shop</h1><script src="{live_server}/widget.js" '
                  f'data-lang="it" async></script></body></html>')
@@ -339,8 +341,10 @@ def test_on_another_site_under_its_strict_csp(page: Page, live_server: str) -> N
             route.fulfill(content_type="text/html", body=host_page,
                           headers={"Content-Security-Policy": policy})
 
-    page.route(EMBEDDER + "/**", site)
-    page.goto(EMBEDDER + "/")
+    # The test server is on loopback, which a public site may reach only with this grant.
+    page.context.grant_permissions(["local-network-access"])
+    page.route(site_origin + "/**", site)
+    page.goto(site_origin + "/")
     bubble = page.get_by_role("button", name="Apri la chat di aiuto per la posta")
     expect(bubble).to_have_css("background-color", "rgb(26, 95, 180)")
     bubble.click()

@@ -119,10 +119,14 @@ form button { font: inherit; border: 0; border-radius: 8px; padding: 0 14px;
     try {
       const saved = JSON.parse(localStorage.getItem(KEY));
       if (saved && Array.isArray(saved.items)) {
-        saved.items.forEach((item) => {
+        const items = saved.items.filter((item) => item && (item.t === 'check'
+          ? typeof item.target === 'string' && Array.isArray(item.lines)
+          : typeof item.text === 'string'));
+        items.forEach((item) => {
           if (item.t === 'check' && !item.verdict) item.verdict = { status: 'error', text: T.stopped };
         });
-        return saved;
+        return { session: typeof saved.session === 'string' ? saved.session : null, items,
+          open: saved.open === true };
       }
     } catch (e) { /* storage blocked or corrupt: start fresh */ }
     return { session: null, items: [], open: false };
@@ -217,7 +221,7 @@ form button { font: inherit; border: 0; border-radius: 8px; padding: 0 14px;
     node.append(list);
     // The verdict: its first line stands out, the findings in words follow.
     if (item.verdict) {
-      item.verdict.text.split('\n').forEach((line, i) => {
+      String(item.verdict.text || '').split('\n').forEach((line, i) => {
         node.append(el('div', i ? 'line' : 'line verdict st-' + item.verdict.status, line));
       });
     }
