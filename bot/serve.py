@@ -38,7 +38,10 @@ async def serve(config: Config) -> None:
     # tested on asyncio's.
     server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port,
                                            loop="asyncio", log_level="info",
-                                           proxy_headers=False, server_header=False))
+                                           proxy_headers=False, server_header=False,
+                                           # the access log would hold client addresses
+                                           # and session ids; /metrics counts requests
+                                           access_log=False))
     if telegram:
         await telegram.start()
     log.info("mailhelp on http://%s:%d (Telegram: %s)", config.host, config.port,

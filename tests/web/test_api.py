@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,10 @@ from bot.channels.webinput import MAX_BODY_BYTES
 from bot.check import CheckPolicy
 from bot.cli import main
 from bot.conversation import Conversations
+from tests.check.conftest import FAST
 from tests.check.hostile import recording, serving
 from tests.web.conftest import EMBEDDER, AppFactory, LoopbackOnly
+from tests.web.conftest import serving as serving_app
 
 GREETINGS = {"en": "Hello!", "ru": "Здравствуйте!", "it": "Ciao!"}
 ERROR_535 = "535 5.7.8 Error: authentication failed: Invalid user or password"
@@ -382,6 +386,35 @@ def test_check_streams_events_from_a_real_server(live_server: str) -> None:
     assert summary["status"] == endpoint["status"] and summary["text"]
     assert not any(b"LOGIN" in line.upper() or b"AUTHENTICATE" in line.upper()
                    for line in heard)
+
+
+def test_a_client_that_leaves_ends_the_check(make_app: AppFactory) -> None:
+    """Closing the event stream cancels the probes at once, not at their timeouts."""
+    patient = replace(FAST, greeting_timeout=60, detect_timeout=60, check_timeout=60)
+    closed = threading.Event()
+
+    def silent_until_closed(conn: socket.socket) -> None:
+        conn.settimeout(60)
+        try:
+            while conn.recv(1024):
+                pass
+        finally:
+            closed.set()
+
+    with serving(silent_until_closed) as port, serving_app(make_app(policy=patient)) as base, \
+            httpx.Client(timeout=10) as http:
+        with http.stream("POST", base + "/api/v1/check",
+                         json={"target": f"127.0.0.1:{port}"}) as response:
+            first = next(response.iter_lines())
+        assert first == "event: start"
+        assert closed.wait(20), "the probe outlived the client"
+        samples = ""
+        for _ in range(100):  # the server notices the disconnect on its own schedule
+            samples = http.get(base + "/metrics").text
+            if 'mailhelp_checks_total{outcome="abandoned"} 1' in samples:
+                break
+            time.sleep(0.05)
+        assert 'mailhelp_checks_total{outcome="abandoned"} 1' in samples
 
 
 def test_check_as_one_json_report(client: TestClient) -> None:
