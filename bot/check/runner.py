@@ -82,26 +82,6 @@ async def start_check(
     return RunningCheck(plan, policy, limiter)
 
 
-async def run_check(
-    target: str,
-    policy: CheckPolicy | None = None,
-    *,
-    requester: str = "local",
-    limiter: CheckLimiter | None = None,
-    resolver: Resolver = system_resolver,
-    providers: ProviderLookup = knowledge_servers,
-) -> AsyncIterator[EndpointResult]:
-    """Each endpoint's judged result as soon as it is known (CheckRefused as start_check).
-
-    Per-endpoint problems are set; the advice that compares endpoints comes from
-    `finish_report`.
-    """
-    check = await start_check(target, policy, requester=requester, limiter=limiter,
-                              resolver=resolver, providers=providers)
-    async for result in check:
-        yield result
-
-
 async def check_report(
     target: str,
     policy: CheckPolicy | None = None,
@@ -112,10 +92,9 @@ async def check_report(
     providers: ProviderLookup = knowledge_servers,
 ) -> CheckReport:
     """The whole check of `target` at once (CheckRefused as start_check)."""
-    results = [result async for result in run_check(
-        target, policy, requester=requester, limiter=limiter, resolver=resolver,
-        providers=providers)]
-    return finish_report(target, results)
+    check = await start_check(target, policy, requester=requester, limiter=limiter,
+                              resolver=resolver, providers=providers)
+    return finish_report(target, [result async for result in check])
 
 
 def finish_report(target: str, results: list[EndpointResult]) -> CheckReport:
