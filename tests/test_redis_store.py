@@ -1,9 +1,10 @@
-"""Redis session store against a real redis-server: the SQLite store's behaviours, shared."""
+"""Redis session store against a real redis-server: locks, keys, expiry, clear errors.
+
+What every session store does is tested, for this store too, in test_session_stores.py.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,10 +20,11 @@ from bot.redis_store import (
     StoreUnavailable,
     redis_location,
 )
-from bot.store import MAX_DATA_BYTES, MAX_ID_CHARS, SessionStore
+from bot.store import SessionStore
 from tests.check.daemons import free_port
 from tests.redis_server import RedisServer, running_redis
 from tests.servers import need_binary
+from tests.test_session_stores import increment
 
 PASSWORD = "s3cret-never-shown"
 
@@ -48,37 +50,9 @@ def store(redis_server: RedisServer, raw: redis.Redis) -> Iterator[RedisSessionS
     opened.close()
 
 
-def increment(data: dict[str, Any] | None) -> tuple[dict[str, Any], int]:
-    count = (data or {}).get("count", 0) + 1
-    return {"count": count}, count
-
-
-def put(value: dict[str, Any]) -> Any:
-    def step(_data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
-        return value, None
-    return step
-
-
 def test_it_is_a_session_store(store: RedisSessionStore) -> None:
     typed: SessionStore = store
     assert typed.expire() == 0
-
-
-def test_round_trip(store: RedisSessionStore) -> None:
-    assert store.get("chat-1") is None
-    seen: list[dict[str, Any] | None] = []
-
-    def step(data: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
-        seen.append(data)
-        return {"state": "ask_address", "lang": "ru", "history": ["привет", 1, None]}, "ok"
-
-    assert store.run_turn("chat-1", step) == "ok"
-    assert seen == [None]
-    assert store.get("chat-1") == {"state": "ask_address", "lang": "ru",
-                                   "history": ["привет", 1, None]}
-    assert store.run_turn("chat-1", increment) == 1
-    assert store.get("chat-1") == {"count": 1}
-    assert store.get("chat-2") is None
 
 
 def test_keys_are_namespaced(store: RedisSessionStore, raw: redis.Redis) -> None:
@@ -89,24 +63,6 @@ def test_keys_are_namespaced(store: RedisSessionStore, raw: redis.Redis) -> None
     # The lock is left free: only a committed turn's marked token remains.
     lock = raw.get(LOCK_PREFIX + "chat")
     assert isinstance(lock, bytes) and lock.startswith(b"+")
-
-
-def test_get_returns_a_copy(store: RedisSessionStore) -> None:
-    store.run_turn("s", put({"items": [1]}))
-    got = store.get("s")
-    assert got is not None
-    got["items"].append(2)
-    assert store.get("s") == {"items": [1]}
-
-
-def test_delete(store: RedisSessionStore) -> None:
-    store.run_turn("a", increment)
-    store.run_turn("b", increment)
-    store.delete("a")
-    store.delete("never-seen")
-    assert store.get("a") is None
-    assert store.get("b") == {"count": 1}
-    assert store.run_turn("a", increment) == 1
 
 
 def test_another_instance_continues(store: RedisSessionStore,
@@ -145,15 +101,6 @@ def test_a_failing_step_stores_nothing_and_frees_the_lock(redis_server: RedisSer
         store.close()
 
 
-def test_unserialisable_data_stores_nothing(store: RedisSessionStore) -> None:
-    store.run_turn("chat", increment)
-    with pytest.raises(TypeError):
-        store.run_turn("chat", put({"when": object()}))
-    with pytest.raises(ValueError):
-        store.run_turn("chat", put({"score": float("nan")}))
-    assert store.get("chat") == {"count": 1}
-
-
 def test_expiry_is_left_to_redis(redis_server: RedisServer, raw: redis.Redis) -> None:
     store = RedisSessionStore(redis_server.url, ttl_seconds=100)
     key = SESSION_PREFIX + "chat"
@@ -174,33 +121,6 @@ def test_expiry_is_left_to_redis(redis_server: RedisServer, raw: redis.Redis) ->
         assert store.expire() == 0
     finally:
         store.close()
-
-
-@pytest.mark.parametrize("bad", ["", "x" * (MAX_ID_CHARS + 1)])
-def test_bad_ids_are_refused(store: RedisSessionStore, bad: str) -> None:
-    with pytest.raises(ValueError):
-        store.run_turn(bad, increment)
-    with pytest.raises(ValueError):
-        store.get(bad)
-    with pytest.raises(ValueError):
-        store.delete(bad)
-
-
-def test_longest_id_and_opaque_characters_are_accepted(store: RedisSessionStore) -> None:
-    for session_id in ("x" * MAX_ID_CHARS, "tg:-100123:42", "web/ü'\";--", "a:lock", "*"):
-        assert store.run_turn(session_id, increment) == 1
-        assert store.get(session_id) == {"count": 1}
-
-
-def test_oversized_data_is_refused_before_writing(store: RedisSessionStore) -> None:
-    store.run_turn("chat", increment)
-    with pytest.raises(ValueError):
-        store.run_turn("chat", put({"blob": "x" * MAX_DATA_BYTES}))
-    # Counted in UTF-8 bytes, not characters.
-    with pytest.raises(ValueError):
-        store.run_turn("chat", put({"blob": "я" * (MAX_DATA_BYTES // 2)}))
-    assert store.get("chat") == {"count": 1}
-    store.run_turn("chat", put({"blob": "x" * (MAX_DATA_BYTES - 100)}))
 
 
 def test_a_busy_session_makes_a_turn_wait_then_give_up(redis_server: RedisServer,
@@ -266,67 +186,6 @@ def test_delete_waits_for_a_turn_in_flight(store: RedisSessionStore,
         impatient.close()
     assert len(refused) == 1
     assert store.get("chat") == {"count": 7}
-
-
-def test_threads_never_lose_an_update(store: RedisSessionStore) -> None:
-    threads_count, turns = 8, 25
-    start = threading.Barrier(threads_count)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def slow_increment(data: dict[str, Any] | None) -> tuple[dict[str, Any], int]:
-        count = (data or {}).get("count", 0)
-        # Yield mid-step so that an unserialised store would interleave read and write.
-        time.sleep(0.0005)
-        return {"count": count + 1}, count + 1
-
-    def work() -> None:
-        try:
-            start.wait()
-            for _ in range(turns):
-                results.append(store.run_turn("shared", slow_increment))
-        except BaseException as error:
-            errors.append(error)
-
-    workers = [threading.Thread(target=work) for _ in range(threads_count)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
-    assert store.get("shared") == {"count": threads_count * turns}
-    assert sorted(results) == list(range(1, threads_count * turns + 1))
-
-
-def increment_in_process(url: str, turns: int, start: Any, out: Any) -> None:
-    """A worker process: its own store on the same Redis, many increments."""
-    store = RedisSessionStore(url)
-    seen = []
-    start.wait()
-    for _ in range(turns):
-        seen.append(store.run_turn("shared", increment))
-    store.close()
-    out.put(seen)
-
-
-def test_processes_never_lose_an_update(store: RedisSessionStore,
-                                        redis_server: RedisServer) -> None:
-    context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    out = context.Queue()
-    turns = 150
-    workers = [context.Process(target=increment_in_process,
-                               args=(redis_server.url, turns, start, out))
-               for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    start.set()
-    for worker in workers:
-        worker.join()
-        assert worker.exitcode == 0
-    results = out.get() + out.get()
-    assert sorted(results) == list(range(1, 2 * turns + 1))
-    assert store.get("shared") == {"count": 2 * turns}
 
 
 def test_an_unreachable_redis_is_a_clear_error() -> None:
