@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ class Setting:
 
 SETTINGS = (
     Setting("MAILHELP_CONFIG", "", "a file of KEY=VALUE lines; the environment wins over it"),
+    Setting("MAILHELP_KNOWLEDGE", "", "a knowledge folder to use instead of the shipped one"),
     Setting("MAILHELP_DATA", "~/.local/state/mailhelp",
             "folder for the sessions database and the unanswered-questions log"),
     Setting("MAILHELP_HOST", "127.0.0.1", "address the web server listens on"),
@@ -49,6 +51,8 @@ SETTINGS = (
     Setting("MAILHELP_CHECK_CONCURRENCY", "64", "connections all live checks may hold at once"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_NOT_SETTINGS = ("MAILHELP_REQUIRE_SERVERS",)  # the test suite's switch, not the server's
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,10 @@ def load_config(env: dict[str, str] | None = None) -> Config:
     values = dict(DEFAULTS)
     if env.get("MAILHELP_CONFIG"):
         values.update(read_env_file(Path(env["MAILHELP_CONFIG"]).expanduser()))
-    values.update({k: v for k, v in env.items() if k in DEFAULTS})
+    values.update({k: v for k, v in env.items()
+                   if k.startswith("MAILHELP_") or k in DEFAULTS})
     for key in values:
-        if key.startswith("MAILHELP_") and key not in DEFAULTS:
+        if key not in DEFAULTS and key not in _NOT_SETTINGS:
             raise ConfigError(f"{key} is not a mailhelp setting; see `mailhelp serve --help`")
     get = values.__getitem__
     public_url = get("MAILHELP_PUBLIC_URL").strip().rstrip("/")
@@ -119,6 +124,9 @@ def load_config(env: dict[str, str] | None = None) -> Config:
     token = get("TELEGRAM_BOT_TOKEN").strip()
     secret = get("MAILHELP_WEBHOOK_SECRET").strip() or (
         hashlib.sha256(b"mailhelp-webhook:" + token.encode()).hexdigest()[:48] if token else "")
+    if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError("MAILHELP_WEBHOOK_SECRET must be 1 to 256 of A-Z a-z 0-9 _ - "
+                          "(what Telegram accepts)")
     redis_url = get("MAILHELP_REDIS_URL").strip()
     if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
         raise ConfigError(f"MAILHELP_REDIS_URL must start with redis://, got {redis_url!r}")

@@ -40,6 +40,10 @@ def put(value: dict[str, Any]) -> Any:
     return step
 
 
+def broken(_data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+    raise LookupError("engine bug")
+
+
 def open_store(description: Description) -> SessionStore:
     kind, place = description
     if kind == "sqlite":
@@ -113,14 +117,9 @@ def test_delete(store: SessionStore) -> None:
 
 def test_a_failing_step_stores_nothing(store: SessionStore) -> None:
     store.run_turn("chat", increment)
-
-    def broken(data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
-        raise LookupError("engine bug")
-
-    with pytest.raises(LookupError):
-        store.run_turn("chat", broken)
-    with pytest.raises(LookupError):
-        store.run_turn("fresh", broken)
+    for session_id in ("chat", "fresh"):
+        with pytest.raises(LookupError):
+            store.run_turn(session_id, broken)
     assert store.get("chat") == {"count": 1}
     assert store.get("fresh") is None
     # The store is still usable after a rolled-back turn.
