@@ -24,7 +24,7 @@ from bot.store import SessionStore
 from tests.check.daemons import free_port
 from tests.redis_server import RedisServer, running_redis
 from tests.servers import need_binary
-from tests.test_session_stores import broken, increment
+from tests.store_steps import broken, increment
 
 PASSWORD = "s3cret-never-shown"
 

@@ -21,27 +21,13 @@ from bot.redis_store import RedisSessionStore
 from bot.store import MAX_DATA_BYTES, MAX_ID_CHARS, SessionStore, SQLiteSessionStore
 from tests.redis_server import RedisServer, running_redis
 from tests.servers import need_binary
+from tests.store_steps import broken, increment, put
 
 KINDS = ["sqlite", "redis"]
 
 # What a process needs to open a store of its own on the same sessions: a kind and a
 # place (the SQLite file's path or the Redis URL); picklable, unlike an open store.
 Description = tuple[str, str]
-
-
-def increment(data: dict[str, Any] | None) -> tuple[dict[str, Any], int]:
-    count = (data or {}).get("count", 0) + 1
-    return {"count": count}, count
-
-
-def put(value: dict[str, Any]) -> Any:
-    def step(_data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
-        return value, None
-    return step
-
-
-def broken(_data: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
-    raise LookupError("engine bug")
 
 
 def open_store(description: Description) -> SessionStore:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import SQLiteSessionStore
-from tests.test_session_stores import increment
+from tests.store_steps import increment
 
 ROOT = Path(__file__).resolve().parents[1]
 
