@@ -1,11 +1,6 @@
 """A private redis-server for the tests: loopback, a free port, a temporary folder, no disk.
 
-Test modules wrap `running_redis` in a fixture:
-
-    @pytest.fixture(scope="module")
-    def redis_server() -> Iterator[RedisServer]:
-        with running_redis(need_binary("redis-server")) as server:
-            yield server
+tests/conftest.py offers it as the `redis_server` fixture.
 """
 
 from __future__ import annotations

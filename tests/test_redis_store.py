@@ -29,12 +29,6 @@ from tests.store_steps import broken, increment
 PASSWORD = "s3cret-never-shown"
 
 
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with running_redis(need_binary("redis-server")) as server:
-        yield server
-
-
 @pytest.fixture
 def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_server.url)

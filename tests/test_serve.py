@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from tests.check.daemons import free_port
-from tests.redis_server import RedisServer, running_redis
-from tests.servers import need_binary
+from tests.redis_server import RedisServer
 
 
 @contextmanager
@@ -61,12 +60,6 @@ def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def texts(answer: dict[str, Any]) -> str:
     return "\n".join(r["text"] for r in answer["replies"])
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with running_redis(need_binary("redis-server")) as server:
-        yield server
 
 
 def test_two_instances_continue_one_conversation_through_redis(

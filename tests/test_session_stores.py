@@ -19,8 +19,7 @@ import redis
 
 from bot.redis_store import RedisSessionStore
 from bot.store import MAX_DATA_BYTES, MAX_ID_CHARS, SessionStore, SQLiteSessionStore
-from tests.redis_server import RedisServer, running_redis
-from tests.servers import need_binary
+from tests.redis_server import RedisServer
 from tests.store_steps import broken, increment, put
 
 KINDS = ["sqlite", "redis"]
@@ -37,12 +36,6 @@ def open_store(description: Description) -> SessionStore:
     if kind == "redis":
         return RedisSessionStore(place)
     raise ValueError(f"unknown store kind {kind!r}")
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with running_redis(need_binary("redis-server")) as server:
-        yield server
 
 
 def describe(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Description:

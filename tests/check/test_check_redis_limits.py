@@ -19,12 +19,6 @@ from tests.servers import need_binary
 CLIENT = "203.0.113.7"
 
 
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with running_redis(need_binary("redis-server")) as server:
-        yield server
-
-
 @pytest.fixture
 def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_server.url, decode_responses=True)
