@@ -45,14 +45,17 @@ def settings_for(knowledge: Knowledge, address: str) -> Settings:
     provider = knowledge.provider_for_domain(domain) if domain else None
     if provider is None:
         return Settings(address, None, (), None)
+    return provider_settings(provider, address)
+
+
+def provider_settings(provider: Provider, address: str = "") -> Settings:
+    """A provider's settings for an address (or bare domain); without one, for its first
+    domain (host templates stay as written when it has none)."""
+    domain = address.rpartition("@")[2].lower()
+    if not domain:
+        domain = provider.domains[0] if provider.domains else "{domain}"
     login = provider.login_for(address) if "@" in address else None
-    return Settings(address, provider, provider.servers_for(domain), login)
-
-
-def provider_settings(provider: Provider) -> Settings:
-    """A provider's settings when no address is known (host templates stay as written)."""
-    domain = provider.domains[0] if provider.domains else "{domain}"
-    return Settings(provider.name, provider, provider.servers_for(domain), None)
+    return Settings(address or provider.name, provider, provider.servers_for(domain), login)
 
 
 def provider_notes(provider: Provider, lang: str) -> list[str]:

@@ -19,14 +19,13 @@ from bot.answer import provider_notes, provider_settings, render_settings, rende
 from bot.flows import Flow, State, callback_data
 from bot.i18n import translations
 from bot.kb import LANGS, Knowledge, Provider
-from bot.match import Matcher, Result
+from bot.match import ADDRESS, Matcher, Result
 from bot.privacy import looks_like_password
 from bot.when import days_ago
 
 COMMANDS = ("start", "help", "menu", "back", "language", "check")
 MAX_BACK = 20  # how many steps "back" remembers
 MAX_CHAIN = 12  # states entered in one turn through plain `next`: a guard against loops
-_ADDRESS = re.compile(r"[\w.+'-]{1,64}@(?:[\w-]{1,63}\.){1,8}[a-z]{2,24}", re.IGNORECASE)
 _HOST_PORT = re.compile(r"\b(?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,24}(?::\d{1,5})?\b")
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "it": "Italiano"}
 
@@ -283,7 +282,7 @@ class Engine:
                 result: Result) -> Turn | None:
         """The reply to a state's question, or None when the text is something else."""
         if state.ask == "address":
-            found = _ADDRESS.search(text)
+            found = ADDRESS.search(text)
             if not found:
                 return None if result.matches else self._reask(session, state)
             address = found.group(0).lower()
@@ -448,15 +447,9 @@ class Engine:
                 return _("I do not know the servers of this provider. Look for 'IMAP/SMTP "
                          "settings' in its help pages, or ask its support.")
             protocol = str(session.vars.get("protocol", "imap"))
-            settings = provider_settings(provider)
-            address = str(session.vars.get("address", ""))
-            domain = address.rpartition("@")[2]
-            servers = tuple(s for s in provider.servers_for(domain or "{domain}")
-                            if s.protocol in (protocol, "smtp"))
-            login = provider.login_for(address) if address else None
-            return render_settings(replace(settings, address=address or provider.name,
-                                           servers=servers, username=login), lang,
-                                   with_notes=False)
+            settings = provider_settings(provider, str(session.vars.get("address", "")))
+            servers = tuple(s for s in settings.servers if s.protocol in (protocol, "smtp"))
+            return render_settings(replace(settings, servers=servers), lang, with_notes=False)
         if block == "notes":
             if provider is None:
                 return _("Check in your mailbox's web settings that access for mail "
@@ -561,5 +554,5 @@ class Engine:
 
 def _check_target(text: str) -> str | None:
     """The address or host name (with an optional port) a request to check a server names."""
-    found = _ADDRESS.search(text) or _HOST_PORT.search(text.lower())
+    found = ADDRESS.search(text) or _HOST_PORT.search(text.lower())
     return found.group(0) if found else None

@@ -49,7 +49,7 @@ _OUTLOOK = re.compile(r"\b(?:0x)?(800ccc[0-9a-f]{2}|8004[0-9a-f]{4}|800c[0-9a-f]
 _BRACKET = re.compile(r"\[([a-z][a-z0-9-]{1,40})\]")
 _PORT_WORD = re.compile(r"(?:port|порт|porta)\w*\s*$")
 # Label counts are bounded: an unbounded repeat backtracks quadratically on "a.a.a.a...".
-_ADDRESS = re.compile(r"[\w.+'-]{1,64}@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})\b")
+ADDRESS = re.compile(r"[\w.+'-]{1,64}@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})\b", re.IGNORECASE)
 _URL = re.compile(r"\bhttps?://\S{1,2000}")
 _HOST = re.compile(r"\b((?:[a-z0-9][a-z0-9-]{0,62}\.){1,8}(?:[a-z]{2,24}|рф))\b")
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -246,7 +246,7 @@ class Matcher:
         ("exchange online" over "exchange").
         """
         found: list[tuple[int, int, str]] = []
-        for regex in (_ADDRESS, _HOST):
+        for regex in (ADDRESS, _HOST):
             for m in regex.finditer(text):
                 p = self.knowledge.provider_for_domain(m.group(1))
                 if p:
@@ -321,8 +321,8 @@ class Matcher:
         codes = extract_codes(text)
         provider = self.detect_provider(text)
         words_text = _URL.sub(" ", text[:MAX_TEXT_CHARS])
-        hosts = _HOST.findall(words_text) + _ADDRESS.findall(words_text)
-        words_text = _ADDRESS.sub(" ", words_text)
+        hosts = _HOST.findall(words_text) + ADDRESS.findall(words_text)
+        words_text = ADDRESS.sub(" ", words_text)
         words_text = _HOST.sub(lambda m: " " + _protocol_label(m.group(1)) + " ", words_text)
         for code in codes:
             words_text = words_text.replace(code, " ")

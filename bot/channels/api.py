@@ -64,7 +64,7 @@ class ChatApi:
         self._inline = isinstance(conversations.store, SQLiteSessionStore)
         self._threads = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="mailhelp-store")
 
-    async def _in_thread(self, call: Callable[..., T], *args: Any) -> T:
+    async def _store_call(self, call: Callable[..., T], *args: Any) -> T:
         if self._inline:
             return call(*args)
         return await asyncio.get_running_loop().run_in_executor(self._threads, call, *args)
@@ -72,7 +72,7 @@ class ChatApi:
     async def store_answers(self) -> bool:
         """Whether the session store answers a read (for the health check)."""
         try:
-            await self._in_thread(self.conversations.store.get, HEALTH_PROBE_ID)
+            await self._store_call(self.conversations.store.get, HEALTH_PROBE_ID)
         except Exception as exc:  # whatever the store's driver raises means "unhealthy"
             log.warning("health check: the session store failed: %s", type(exc).__name__)
             return False
@@ -85,7 +85,7 @@ class ChatApi:
         hint = accept_language(request.headers.get("accept-language", ""))
         public_id = secrets.token_urlsafe(16)
         started = time.perf_counter()
-        _stored_id, replies = await self._in_thread(
+        _stored_id, replies = await self._store_call(
             self.conversations.open, lang, hint, WEB_PREFIX + public_id)
         self.metrics.turns.inc("open")
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
@@ -98,7 +98,7 @@ class ChatApi:
         kind, event = read_event(await read_json(request))
         started = time.perf_counter()
         try:
-            turn = await self._in_thread(self.conversations.turn, WEB_PREFIX + public_id, event)
+            turn = await self._store_call(self.conversations.turn, WEB_PREFIX + public_id, event)
         except UnknownSession:
             raise unknown_session() from None
         self.metrics.turns.inc(kind)
