@@ -28,7 +28,9 @@ from bot.yaml_reader import (
     read_yaml,
 )
 
-__all__ = ["LANGS", "Knowledge", "KnowledgeError", "Problem", "Provider", "Server", "Topic"]
+__all__ = [
+    "LANGS", "Knowledge", "KnowledgeError", "Printed", "Problem", "Provider", "Server", "Topic",
+]
 PROTOCOLS = ("imap", "pop3", "smtp")
 SECURITIES = ("ssl", "starttls", "none")
 TOPIC_KINDS = ("error", "setup", "recovery", "check")
@@ -87,12 +89,22 @@ class Provider:
 
 
 @dataclass(frozen=True)
+class Printed:
+    """A fragment a mail program or server really prints, in one language, and who prints it."""
+
+    lang: str
+    text: str
+    program: str
+
+
+@dataclass(frozen=True)
 class Topic:
     id: str
     kind: str
     title: Localized
     codes: tuple[str, ...]
     patterns: LocalizedList
+    messages: tuple[Printed, ...]
     steps: LocalizedList
     variants: Mapping[str, LocalizedList]
     related: tuple[str, ...]
@@ -216,8 +228,24 @@ def _localized_items(node: Node, key: str, r: Reader) -> tuple[Localized, ...]:
 # --- topics ----------------------------------------------------------------------------
 
 _TOPIC_KEYS = {
-    "id", "kind", "title", "codes", "patterns", "steps", "variants", "related", "sources",
+    "id", "kind", "title", "codes", "patterns", "messages", "steps", "variants", "related",
+    "sources",
 }
+
+
+def _printed(node: Node, r: Reader) -> tuple[Printed, ...]:
+    out = []
+    for item in r.get(node, "messages", list, required=False) or []:
+        if not isinstance(item, Node):
+            r.fail(r.line_of(node, "messages"), "each message must be {lang, text, program}")
+            continue
+        r.unknown_keys(item, {"lang", "text", "program"})
+        lang, text, program = (r.text(item, k) for k in ("lang", "text", "program"))
+        if lang is not None and lang not in LANGS:
+            r.fail(item.line, f"'lang' must be one of {LANGS}")
+        elif lang and text and program:
+            out.append(Printed(lang, text, program))
+    return tuple(out)
 
 
 def _topic(node: Node, r: Reader) -> Topic | None:
@@ -243,12 +271,14 @@ def _topic(node: Node, r: Reader) -> Topic | None:
             variants[provider] = r.localized_lists(item, "steps")
     title = r.localized(node, "title")
     patterns = r.localized_lists(node, "patterns")
+    messages = _printed(node, r)
     steps = r.localized_lists(node, "steps")
     sources = r.strings(node, "sources")
     if kind is None or title is None:
         return None
     return Topic(
-        id=node["id"], kind=kind, title=title, codes=codes, patterns=patterns, steps=steps,
+        id=node["id"], kind=kind, title=title, codes=codes, patterns=patterns,
+        messages=messages, steps=steps,
         variants=MappingProxyType(variants),
         related=r.strings(node, "related", required=False), sources=sources,
     )

@@ -30,6 +30,7 @@ MAX_TEXT_CHARS = 4_000
 MAX_FUZZY_WORDS = 40
 
 THRESHOLD = 0.5  # below this a topic is not confident enough to answer
+SUGGEST = 0.35  # from here up to THRESHOLD a topic is offered as "did you mean"
 AMBIGUITY_GAP = 0.06  # top two closer than this: ask which one was meant
 NO_MAIL_CONTEXT = 0.75  # score factor for queries with no mail word, code or provider
 UNKNOWN_WORD_SHARE = 0.7  # an unknown word weighs this share of the rarest known word
@@ -74,7 +75,8 @@ class Result:
 
     query: str
     lang: str
-    matches: tuple[Match, ...]
+    matches: tuple[Match, ...]  # confident answers, best first
+    suggestions: tuple[Match, ...]  # the "did you mean" band: likely, not confident
     ambiguous: bool
     provider: str | None
     codes: tuple[str, ...]
@@ -87,6 +89,10 @@ class Result:
             "matches": [
                 {"id": m.topic, "score": round(m.score, 4), "provider": m.provider}
                 for m in self.matches
+            ],
+            "suggestions": [
+                {"id": m.topic, "score": round(m.score, 4), "provider": m.provider}
+                for m in self.suggestions
             ],
             "ambiguous": self.ambiguous,
         }
@@ -339,8 +345,11 @@ class Matcher:
         ambiguous = len(ranked) > 1 and bool(confident) and (
             ranked[0][1] - ranked[1][1] < AMBIGUITY_GAP)
         matches = tuple(Match(self.topic_ids[t], min(1.0, s), provider) for t, s in confident)
-        return Result(query=query, lang=lang or detected, matches=matches, ambiguous=ambiguous,
-                      provider=provider, codes=tuple(codes))
+        suggestions = () if matches else tuple(
+            Match(self.topic_ids[t], s, provider) for t, s in ranked[:3] if s >= SUGGEST)
+        return Result(query=query, lang=lang or detected, matches=matches,
+                      suggestions=suggestions, ambiguous=ambiguous, provider=provider,
+                      codes=tuple(codes))
 
     def _score(self, words: list[str], codes: list[str]) -> dict[int, float]:
         text_scores = self._text_scores(words) if words else {}
