@@ -122,6 +122,7 @@ class Knowledge:
     topics: Mapping[str, Topic]
     flows: Mapping[str, Flow]  # in main-menu order
     root: Path
+    out_of_scope: LocalizedList = field(default_factory=dict)  # questions it must not answer
     _by_domain: Mapping[str, str] = field(repr=False, default_factory=dict)
 
     def provider_for_domain(self, domain: str) -> Provider | None:
@@ -329,6 +330,7 @@ def check(root: Path) -> tuple[Knowledge | None, list[Problem]]:
                     flows[flow.id] = flow
             if item is not None:
                 lines[(folder, item.id)] = (rel, node)
+    out_of_scope = _out_of_scope(root, problems)
     by_domain = _cross_check(providers, topics, lines, problems)
     for flow in flows.values():
         rel, node = lines[("flows", flow.id)]
@@ -338,9 +340,22 @@ def check(root: Path) -> tuple[Knowledge | None, list[Problem]]:
     knowledge = Knowledge(
         providers=MappingProxyType(providers), topics=MappingProxyType(topics),
         flows=MappingProxyType(dict(sorted(flows.items(), key=lambda kv: kv[1].order))),
-        root=root, _by_domain=MappingProxyType(by_domain),
+        root=root, out_of_scope=out_of_scope, _by_domain=MappingProxyType(by_domain),
     )
     return knowledge, []
+
+
+def _out_of_scope(root: Path, problems: list[Problem]) -> LocalizedList:
+    """out-of-scope.yaml: examples of questions the base does not answer (optional file)."""
+    rel = "out-of-scope.yaml"
+    if not (root / rel).is_file():
+        return MappingProxyType({})
+    node = read_yaml(root / rel, rel, problems)
+    if node is None:
+        return MappingProxyType({})
+    reader = Reader(rel, problems)
+    reader.unknown_keys(node, {"id", "examples"})
+    return reader.localized_lists(node, "examples")
 
 
 def _cross_check(

@@ -1,0 +1,130 @@
+"""What the model sees of a message: weighted features over its codes, provider and words.
+
+Words are stemmed (Snowball for en/ru/it) and paired into bigrams; character 3-5-grams
+inside word boundaries carry typos and word forms the stemmer misses; reply codes,
+their classes (5.7.x) and the provider are features of their own, so a code is strong
+evidence without being a hard rule.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+from bot.match.detect import Words
+from bot.match.text import CYRILLIC, extract_codes, mask, tokens
+
+_STEMMERS = {lang: Stemmer.Stemmer(name)
+             for lang, name in (("en", "english"), ("ru", "russian"), ("it", "italian"))}
+
+# How much each kind of feature weighs before the vector is scaled to unit length.
+WEIGHTS = {"code": 2.0, "class": 0.7, "provider": 0.7, "word": 1.0, "bigram": 0.7,
+           "chars": 0.25, "mail": 0.5}
+CHAR_GRAMS = (4,)
+MAX_WORDS = 400  # a long paste is read this far; what follows rarely names the problem
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One message read: its codes, its words (placeholders included), its features."""
+
+    codes: tuple[str, ...]
+    words: tuple[str, ...]
+    features: dict[str, float]
+
+
+@lru_cache(maxsize=65_536)
+def stems(word: str) -> tuple[str, ...]:
+    """The stems a word is known by: Russian for Cyrillic, English and Italian otherwise."""
+    if word.startswith("<") or any(c.isdigit() for c in word):
+        return (word,)
+    if CYRILLIC.search(word):
+        return (_STEMMERS["ru"].stemWord(word),)
+    en, it = _STEMMERS["en"].stemWord(word), _STEMMERS["it"].stemWord(word)
+    return (en,) if en == it else (en, it)
+
+
+@lru_cache(maxsize=65_536)
+def char_grams(word: str) -> tuple[str, ...]:
+    padded = f"<{word}>"
+    return tuple(padded[i:i + n] for n in CHAR_GRAMS for i in range(len(padded) - n + 1))
+
+
+def content_words(words: Words, raw: list[str]) -> list[str]:
+    """The words that can carry meaning: no stopwords, elisions and compounds split."""
+    out = []
+    for word in raw[:MAX_WORDS * 2]:
+        if word.startswith("<"):
+            out.append(word)
+            continue
+        if "'" in word:  # Italian elision (l'email, dell'account) or English contraction
+            head, _, tail = word.partition("'")
+            elided = words.is_stopword(head + "'") or words.is_stopword(head)
+            word = tail if elided else head + tail
+        for part in _split_compound(word):
+            if not words.is_stopword(part) and (len(part) > 1 or part.isdigit()):
+                out.append(part)
+    return out[:MAX_WORDS]
+
+
+def _split_compound(word: str) -> list[str]:
+    """'two-factor' -> two, factor; a one-letter part joins the next: 'e-mail' -> email."""
+    parts: list[str] = []
+    carry = ""
+    for part in word.split("-"):
+        if len(part) == 1 and part.isalpha():
+            carry += part
+        else:
+            parts.append(carry + part)
+            carry = ""
+    return parts + ([carry] if carry else [])
+
+
+def read(text: str, words: Words, provider: str | None) -> Reading:
+    """Features of a normalized text whose provider was already detected."""
+    codes = extract_codes(text)
+    raw = tokens(mask(text, codes))
+    content = content_words(words, raw)
+    f: dict[str, float] = {}
+
+    def add(name: str, kind: str) -> None:
+        f[name] = max(f.get(name, 0.0), WEIGHTS[kind])
+
+    for code in codes:
+        add("c:" + code, "code")
+        add("k:" + _code_class(code), "class")
+    if provider:
+        add("p:" + provider, "provider")
+    previous = ""
+    for word in content:
+        word_stems = stems(word)
+        for s in word_stems:
+            add("w:" + s, "word")
+        if previous:
+            add(f"b:{previous} {word_stems[0]}", "bigram")
+        previous = word_stems[0]
+        if word in words.mail_words:
+            add("m:mail", "mail")
+        if not word.startswith("<") and len(word) > 2 and not word.isdigit():
+            for gram in char_grams(word):
+                add("g:" + gram, "chars")
+    return Reading(tuple(codes), tuple(raw), f)
+
+
+def unit(features: dict[str, float]) -> dict[str, float]:
+    """The features scaled to unit length, so long and short texts compare."""
+    norm = math.sqrt(sum(v * v for v in features.values())) or 1.0
+    return {k: v / norm for k, v in features.items()}
+
+
+def _code_class(code: str) -> str:
+    if code.startswith("0x"):
+        return code[:8]
+    if code.startswith("["):
+        return "[]"
+    if "." in code:
+        return code.rsplit(".", 1)[0]
+    return code[0] + "xx"

@@ -1,0 +1,120 @@
+"""The matcher: a message in, its language, provider, codes and the three-way decision out.
+
+The model gives every topic, and the class "out of scope", a probability. A topic at or
+above CONFIDENT is answered; when none is, topics at or above SUGGEST are offered as
+"did you mean"; below that, or when "out of scope" wins, the answer is "I don't know".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.kb import Knowledge
+from bot.match.detect import Detector, Words
+from bot.match.features import read, unit
+from bot.match.model import softmax
+from bot.match.text import MAX_TEXT_CHARS, WORD, normalize
+from bot.match.training import OUT_OF_SCOPE, Trained, examples, load_or_train
+
+# Chosen on the measured curve (benchmarks/match_quality.py prints it).
+TEMPERATURE = 0.7  # logits are divided by this before the softmax: calibration
+CONFIDENT = 0.5  # the best topic's probability at which it is answered
+SEE_ALSO = 0.2  # further topics this likely are listed after a confident one
+SUGGEST = 0.15  # "did you mean" from here up to CONFIDENT
+AMBIGUITY_GAP = 0.15  # two answered topics closer than this: ask which one was meant
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Match:
+    """One candidate topic for a query; score is its probability."""
+
+    topic: str
+    score: float
+    provider: str | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything the matcher read from one query."""
+
+    query: str
+    lang: str
+    matches: tuple[Match, ...]  # confident answers, best first
+    suggestions: tuple[Match, ...]  # the "did you mean" band: likely, not confident
+    ambiguous: bool
+    provider: str | None
+    codes: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        """The object `mailhelp faq --json` prints (the contract in DESIGN.md)."""
+        return {
+            "query": self.query,
+            "lang": self.lang,
+            "matches": [
+                {"id": m.topic, "score": round(m.score, 4), "provider": m.provider}
+                for m in self.matches
+            ],
+            "suggestions": [
+                {"id": m.topic, "score": round(m.score, 4), "provider": m.provider}
+                for m in self.suggestions
+            ],
+            "ambiguous": self.ambiguous,
+        }
+
+
+class Matcher:
+    """Ranks the topics of one knowledge base for a query. Build once, call match() often."""
+
+    def __init__(self, knowledge: Knowledge, words: Words | None = None,
+                 trained: Trained | None = None, cache: Path | None = None) -> None:
+        self.knowledge = knowledge
+        self.words = words or Words.load(knowledge.root)
+        vocabulary: dict[str, set[str]] = {}
+        for e in examples(knowledge):
+            vocabulary.setdefault(e.lang, set()).update(WORD.findall(normalize(e.text)))
+        self.detector = Detector(knowledge, self.words, {
+            lang: frozenset(vocabulary.get(lang, ())) for lang in ("en", "ru", "it")})
+        self.trained = trained or load_or_train(knowledge, self.words, self.detector, cache)
+        self._topics = np.array([c != OUT_OF_SCOPE for c in self.trained.classes])
+
+    def probabilities(self, text: str, provider: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Per class, the probability for a normalized text, and the codes read from it."""
+        reading = read(text, self.words, provider)
+        index = self.trained.vocabulary
+        features = {index[f]: v for f, v in unit(reading.features).items() if f in index}
+        logits = self.trained.model.logits(features)
+        return softmax(logits, TEMPERATURE), reading.codes
+
+    def match(self, query: str, n: int = 3, lang: str | None = None) -> Result:
+        """Rank the topics for one query; `lang` overrides the detected language."""
+        text = normalize(query)
+        provider = self.detector.provider(text)
+        probs, codes = self.probabilities(text, provider)
+        detected = self.detector.language(WORD.findall(text[:MAX_TEXT_CHARS]))
+        classes = self.trained.classes
+        order = [int(i) for i in np.argsort(-probs) if self._topics[i]]
+        best = order[0] if order else None
+        confident = best is not None and probs[best] >= CONFIDENT
+        matches: tuple[Match, ...] = ()
+        suggestions: tuple[Match, ...] = ()
+        if confident and n > 0:
+            chosen = [i for i in order[:n] if i == best or probs[i] >= SEE_ALSO]
+            matches = tuple(Match(classes[i], float(probs[i]), provider) for i in chosen)
+        elif not confident:
+            chosen = [i for i in order[:MAX_SUGGESTIONS] if probs[i] >= SUGGEST]
+            suggestions = tuple(Match(classes[i], float(probs[i]), provider) for i in chosen)
+        ambiguous = len(matches) > 1 and matches[0].score - matches[1].score < AMBIGUITY_GAP
+        return Result(query=query, lang=lang or detected, matches=matches,
+                      suggestions=suggestions, ambiguous=ambiguous, provider=provider,
+                      codes=codes)
+
+
+@lru_cache(maxsize=4)
+def matcher_for(knowledge: Knowledge) -> Matcher:
+    """One matcher per knowledge base, built on first use."""
+    return Matcher(knowledge)
