@@ -27,16 +27,13 @@ class Words:
 
     stopwords: Mapping[str, frozenset[str]]
     mail_words: frozenset[str]
-    context: Mapping[str, tuple[str, ...]]  # what people write around a problem
 
     @classmethod
     def load(cls, root: Path) -> Words:
         data = yaml.safe_load((root / "language.yaml").read_text(encoding="utf-8"))
         stop = {lang: frozenset(str(w).lower() for w in data["stopwords"][lang]) for lang in LANGS}
         mail = frozenset(str(w).lower() for lang in LANGS for w in data["mail_words"][lang])
-        context = {lang: tuple(str(t) for t in (data.get("context") or {}).get(lang, ()))
-                   for lang in LANGS}
-        return cls(stopwords=stop, mail_words=mail, context=context)
+        return cls(stopwords=stop, mail_words=mail)
 
     def is_stopword(self, word: str) -> bool:
         return any(word in words for words in self.stopwords.values())

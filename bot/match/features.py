@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 import Stemmer
 
 from bot.match.detect import Words
@@ -24,6 +26,7 @@ _STEMMERS = {lang: Stemmer.Stemmer(name)
 WEIGHTS = {"code": 2.0, "class": 0.7, "provider": 0.7, "word": 1.0, "bigram": 0.7,
            "chars": 0.25, "mail": 0.5}
 CHAR_GRAMS = (4,)
+UNKNOWN_SHARE = 0.5  # how much the features the model does not know lengthen a vector
 MAX_WORDS = 400  # a long paste is read this far; what follows rarely names the problem
 
 
@@ -114,10 +117,18 @@ def read(text: str, words: Words, provider: str | None) -> Reading:
     return Reading(tuple(codes), tuple(raw), f)
 
 
-def unit(features: dict[str, float]) -> dict[str, float]:
-    """The features scaled to unit length, so long and short texts compare."""
-    norm = math.sqrt(sum(v * v for v in features.values())) or 1.0
-    return {k: v / norm for k, v in features.items()}
+def vector(features: dict[str, float], index: dict[str, int],
+           idf: npt.NDArray[np.float32]) -> dict[int, float]:
+    """Known features weighted by rarity and scaled to unit length, by feature index.
+
+    Features the model does not know count toward the length as the rarest known ones
+    would: a long text of unfamiliar words weighs its familiar part less.
+    """
+    known = {index[f]: v * float(idf[index[f]]) for f, v in features.items() if f in index}
+    rarest = float(idf.max()) if len(idf) else 1.0
+    unknown = sum((v * rarest) ** 2 for f, v in features.items() if f not in index)
+    norm = math.sqrt(sum(v * v for v in known.values()) + UNKNOWN_SHARE * unknown) or 1.0
+    return {i: v / norm for i, v in known.items()}
 
 
 def _code_class(code: str) -> str:

@@ -15,14 +15,14 @@ import numpy as np
 
 from bot.kb import Knowledge
 from bot.match.detect import Detector, Words
-from bot.match.features import read, unit
+from bot.match.features import read, vector
 from bot.match.model import softmax
 from bot.match.text import MAX_TEXT_CHARS, WORD, normalize
 from bot.match.training import OUT_OF_SCOPE, Trained, examples, load_or_train
 
 # Chosen on the measured curve (benchmarks/match_quality.py prints it).
-TEMPERATURE = 0.7  # logits are divided by this before the softmax: calibration
-CONFIDENT = 0.5  # the best topic's probability at which it is answered
+TEMPERATURE = 0.5  # logits are divided by this before the softmax: calibration
+CONFIDENT = 0.6  # the best topic's probability at which it is answered
 SEE_ALSO = 0.2  # further topics this likely are listed after a confident one
 SUGGEST = 0.15  # "did you mean" from here up to CONFIDENT
 AMBIGUITY_GAP = 0.15  # two answered topics closer than this: ask which one was meant
@@ -71,7 +71,8 @@ class Matcher:
     """Ranks the topics of one knowledge base for a query. Build once, call match() often."""
 
     def __init__(self, knowledge: Knowledge, words: Words | None = None,
-                 trained: Trained | None = None, cache: Path | None = None) -> None:
+                 trained: Trained | None = None, cache: list[Path] | None = None) -> None:
+        """`trained`: a model to use as it is; `cache`: folders to keep the model in."""
         self.knowledge = knowledge
         self.words = words or Words.load(knowledge.root)
         vocabulary: dict[str, set[str]] = {}
@@ -85,10 +86,8 @@ class Matcher:
     def probabilities(self, text: str, provider: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
         """Per class, the probability for a normalized text, and the codes read from it."""
         reading = read(text, self.words, provider)
-        index = self.trained.vocabulary
-        features = {index[f]: v for f, v in unit(reading.features).items() if f in index}
-        logits = self.trained.model.logits(features)
-        return softmax(logits, TEMPERATURE), reading.codes
+        features = vector(reading.features, self.trained.vocabulary, self.trained.idf)
+        return softmax(self.trained.model.logits(features), TEMPERATURE), reading.codes
 
     def match(self, query: str, n: int = 3, lang: str | None = None) -> Result:
         """Rank the topics for one query; `lang` overrides the detected language."""

@@ -1,9 +1,8 @@
 """Training the matcher's model from the knowledge base, and caching it by content hash.
 
 Every topic's titles, patterns, printed messages and reply codes are examples of that
-topic; knowledge/out-of-scope.yaml gives examples of the class "not ours". Each example
-is also learned wrapped in context (greetings, devices, dates: knowledge/language.yaml),
-so the model learns that such words say nothing. The trained model is kept in a cache
+topic; knowledge/out-of-scope.yaml gives examples of the class "not ours". Features are
+weighted by rarity among the examples (IDF). The trained model is kept in a cache
 file named by the hash of the knowledge files and of this package's code: an editor's
 change takes effect on the next start, with no extra step.
 """
@@ -12,23 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.kb import Knowledge
 from bot.match.detect import Detector, Words
-from bot.match.features import read, unit
+from bot.match.features import read, vector
 from bot.match.model import SoftmaxModel, SparseRows
-from bot.match.text import WORD, normalize
+from bot.match.text import normalize
 
 OUT_OF_SCOPE = "out-of-scope"  # the extra class after the topics
-WRAPPED_COPIES = 1  # each example is learned alone and this many times wrapped in context
-SEED = 8
 
 
 @dataclass(frozen=True)
@@ -55,16 +52,6 @@ def examples(knowledge: Knowledge) -> Iterator[Example]:
             yield Example(text, lang, OUT_OF_SCOPE)
 
 
-def wrapped(example: Example, words: Words, rng: random.Random) -> str:
-    """An example inside a sentence or two of context in its language."""
-    context = words.context.get(example.lang, ())
-    if not context:
-        return example.text
-    before = " ".join(rng.sample(context, rng.randint(1, 2)))
-    after = rng.choice(context) if rng.random() < 0.6 else ""
-    return f"{before} {example.text}. {after}"
-
-
 @dataclass
 class Trained:
     """A model with the feature names and classes it was trained on."""
@@ -72,31 +59,32 @@ class Trained:
     model: SoftmaxModel
     vocabulary: dict[str, int]
     classes: list[str]
+    idf: npt.NDArray[np.float32]  # per feature: how rare it is among the examples
 
 
 def train(knowledge: Knowledge, words: Words, detector: Detector,
           items: list[Example] | None = None) -> Trained:
     """Train on the knowledge base's examples (or on `items`, for cross-validation)."""
     items = list(examples(knowledge)) if items is None else items
-    rng = random.Random(SEED)
     texts = [(e.text, e.label) for e in items]
-    texts += [(wrapped(e, words, rng), e.label) for e in items
-              for _ in range(WRAPPED_COPIES) if not _is_code(e)]
     classes = [*knowledge.topics, OUT_OF_SCOPE]
     class_index = {c: i for i, c in enumerate(classes)}
-    vocabulary: dict[str, int] = {}
-    rows = []
+    readings = []
     for text, _ in texts:
         norm = normalize(text)
-        features = unit(read(norm, words, detector.provider(norm)).features)
-        rows.append({vocabulary.setdefault(f, len(vocabulary)): v for f, v in features.items()})
+        readings.append(read(norm, words, detector.provider(norm)).features)
+    vocabulary: dict[str, int] = {}
+    for features in readings:
+        for f in features:
+            vocabulary.setdefault(f, len(vocabulary))
+    df = np.zeros(len(vocabulary), dtype=np.float32)
+    for features in readings:
+        df[[vocabulary[f] for f in features]] += 1
+    idf = (np.log((1 + len(readings)) / (1 + df)) + 1).astype(np.float32)
+    rows = [vector(features, vocabulary, idf) for features in readings]
     labels = np.array([class_index[label] for _, label in texts], dtype=np.int64)
     model = SoftmaxModel.train(SparseRows.build(rows), labels, len(vocabulary), len(classes))
-    return Trained(model, vocabulary, classes)
-
-
-def _is_code(example: Example) -> bool:
-    return not WORD.sub("", example.text).strip(" .[]") and any(c.isdigit() for c in example.text)
+    return Trained(model, vocabulary, classes, idf)
 
 
 def content_hash(knowledge: Knowledge) -> str:
@@ -110,38 +98,52 @@ def content_hash(knowledge: Knowledge) -> str:
     return digest.hexdigest()[:32]
 
 
-def cache_dir() -> Path:
-    """$MAILHELP_DATA/model-cache, else the user's cache folder."""
-    if data := os.environ.get("MAILHELP_DATA"):
-        return Path(data).expanduser() / "model-cache"
+def cache_dirs() -> list[Path]:
+    """Where a trained model may be kept: the user's cache folder, then $MAILHELP_DATA."""
     base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(base).expanduser() / "mailhelp"
+    folders = [Path(base).expanduser() / "mailhelp"]
+    if data := os.environ.get("MAILHELP_DATA"):
+        folders.append(Path(data).expanduser() / "model-cache")
+    return folders
 
 
 def load_or_train(knowledge: Knowledge, words: Words, detector: Detector,
-                  folder: Path | None = None) -> Trained:
+                  folders: list[Path] | None = None) -> Trained:
     """The cached model for this knowledge base, trained and stored when missing.
 
-    A cache that cannot be read or written is ignored: the model is then trained in memory.
+    A cache that cannot be read is ignored and one that cannot be written is skipped:
+    the model is then trained in memory.
     """
-    folder = folder or cache_dir()
-    path = folder / f"matcher-{content_hash(knowledge)}.npz"
-    try:
-        with np.load(path) as data:
-            vocabulary = {str(f): i for i, f in enumerate(data["features"])}
-            return Trained(SoftmaxModel(data["weights"], data["bias"]), vocabulary,
-                           [str(c) for c in data["classes"]])
-    except (OSError, ValueError, KeyError):
-        pass
+    folders = cache_dirs() if folders is None else folders
+    name = f"matcher-{content_hash(knowledge)}.npz"
+    for folder in folders:
+        try:
+            with np.load(folder / name) as data:
+                vocabulary = {str(f): i for i, f in enumerate(data["features"])}
+                return Trained(SoftmaxModel(data["weights"], data["bias"]), vocabulary,
+                               [str(c) for c in data["classes"]], data["idf"])
+        except (OSError, ValueError, KeyError):
+            continue
     trained = train(knowledge, words, detector)
+    for folder in folders:
+        try:
+            _store(trained, folder, name)
+            break
+        except OSError:
+            continue
+    return trained
+
+
+def _store(trained: Trained, folder: Path, name: str) -> None:
+    """Written under a temporary name and renamed: a reader never sees half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             np.savez(f, weights=trained.model.weights, bias=trained.model.bias,
                      features=np.array(list(trained.vocabulary)),
-                     classes=np.array(trained.classes))
-        os.replace(tmp, path)
+                     classes=np.array(trained.classes), idf=trained.idf)
+        os.replace(tmp, folder / name)
     except OSError:
-        pass
-    return trained
+        Path(tmp).unlink(missing_ok=True)
+        raise
