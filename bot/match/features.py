@@ -101,6 +101,7 @@ def read(text: str, words: Words, provider: str | None) -> Reading:
         add("k:" + _code_class(code), "class")
     if provider:
         add("p:" + provider, "provider")
+        add("p:*", "provider")  # that a provider is named at all says "its settings" often
     previous = ""
     for word in content:
         word_stems = stems(word)

@@ -21,9 +21,9 @@ from bot.match.text import MAX_TEXT_CHARS, WORD, normalize
 from bot.match.training import OUT_OF_SCOPE, Trained, examples, load_or_train
 
 # Chosen on the measured curve (benchmarks/match_quality.py prints it).
-TEMPERATURE = 0.5  # logits are divided by this before the softmax: calibration
-CONFIDENT = 0.6  # the best topic's probability at which it is answered
-SEE_ALSO = 0.2  # further topics this likely are listed after a confident one
+TEMPERATURE = 0.7  # logits are divided by this before the softmax: calibration
+CONFIDENT = 0.5  # the best topic's probability at which it is answered
+SEE_ALSO = 0.05  # further topics this likely are listed after a confident one
 SUGGEST = 0.15  # "did you mean" from here up to CONFIDENT
 AMBIGUITY_GAP = 0.15  # two answered topics closer than this: ask which one was meant
 MAX_SUGGESTIONS = 3
