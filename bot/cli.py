@@ -112,18 +112,29 @@ def run_faq(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False))
         return 0
-    print(render_result(knowledge, result))
+    config = load_config()
+    if not result.matches and not result.suggestions:
+        from bot.gaps import GapLog
+
+        GapLog(config.gaps_path).record(result.query, result.lang)
+    print(render_result(knowledge, result, config.human_contact))
     return 0 if result.matches else 1
 
 
-def render_result(knowledge: kb.Knowledge, result: Result) -> str:
-    """The answer a person reads for a matched query."""
+def render_result(knowledge: kb.Knowledge, result: Result, contact: str = "") -> str:
+    """What a person reads: the answer, the topics it might be, or "I don't know"."""
     _ = translator(result.lang)
     if not result.matches:
-        return _(
+        parts = [_(
             "I have no confident answer to that. Paste the exact error message your mail "
             "program shows, or name your mail provider and what you were doing."
-        )
+        )]
+        if result.suggestions:
+            titles = [knowledge.topics[m.topic].title[result.lang] for m in result.suggestions]
+            parts.append(_("Or did you mean:") + "\n" + "\n".join(f"- {t}" for t in titles))
+        elif contact:
+            parts.append(_("You can also ask a person: {contact}").format(contact=contact))
+        return "\n\n".join(parts)
     provider = knowledge.providers.get(result.provider or "")
     best = knowledge.topics[result.matches[0].topic]
     parts = [render_topic(best, result.lang, provider)]

@@ -298,6 +298,30 @@ def test_agent_page_search(page: Page) -> None:
     assert re.search(r"IMAP\s+imap\.yandex\.ru\s+993\s+SSL/TLS", pasted)
 
 
+@pytest.mark.parametrize(("suggested", "status"), [
+    (["login-failed", "app-password-required"], "No confident answer. These might fit"),
+    ([], "No confident answer. Try the exact error text"),
+])
+def test_agent_page_shows_unsure_topics_marked(page: Page, suggested: list[str],
+                                               status: str) -> None:
+    """The middle band is shown marked as unsure; with nothing at all, the page says so."""
+    def answer(route: Route) -> None:
+        route.fulfill(json={"query": "q", "lang": "en", "matches": [], "ambiguous": False,
+                            "suggestions": [{"id": t, "score": 0.3, "provider": None}
+                                            for t in suggested]})
+
+    page.route(re.compile(r"/api/v1/faq"), answer)
+    page.goto("/agent")
+    page.get_by_label("Search").fill("it keeps saying something about my login")
+    expect(page.locator("#status")).to_contain_text(status)
+    unsure = page.locator(".result.unsure")
+    expect(unsure).to_have_count(len(suggested))
+    for item, topic in zip(unsure.all(), suggested, strict=True):
+        expect(item.get_by_role("heading")).to_have_text("Unsure" + topic_title(topic, "en"))
+        expect(item.locator(".mark")).to_have_text("Unsure")
+    expect(page.locator(".result:not(.unsure)")).to_have_count(0)
+
+
 def test_agent_page_asks_for_the_token(page: Page) -> None:
     """A 401 shows the token field; the token then goes as a Bearer header."""
     seen: list[str | None] = []

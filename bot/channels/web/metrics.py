@@ -70,7 +70,8 @@ class WebMetrics:
                                "Typed questions answered from the knowledge base or not.",
                                "result")
         self.faq = Counter("mailhelp_faq_queries_total",
-                           "FAQ lookups, by whether anything matched.", "result")
+                           "FAQ lookups, by outcome: match, suggestion (did you "
+                           "mean) or no_match.", "result")
         self.checks = Counter("mailhelp_checks_total",
                               "Live checks, by outcome (a report's status, refused, "
                               "rate_limited, or abandoned by the client).", "outcome")

@@ -1,6 +1,7 @@
 /* The agents' FAQ page: answers as the agent types, in a chosen language, ready to paste.
  *
- * /api/v1/faq ranks the topics; /api/v1/topics/{id} gives each one's title, steps, the
+ * /api/v1/faq ranks the topics: confident matches, or else the "did you mean" suggestions,
+ * which are shown marked as unsure; /api/v1/topics/{id} gives each one's title, steps, the
  * whole answer as text and, when the query names a provider, its settings. Every string
  * is rendered as text. When the deployment sets an access token, a 401 shows a token
  * field; the token is kept for this browser tab only (sessionStorage).
@@ -19,6 +20,8 @@
       nothing: 'No confident answer. Try the exact error text, or name the provider or program.',
       ambiguous: 'Two topics fit almost equally well: check which one matches the customer.',
       found: 'Answers: {n}', failed: 'The search failed. Try again.', score: 'score',
+      unsure: 'No confident answer. These might fit: check with the customer before pasting.',
+      unsureMark: 'Unsure',
       copy: 'Copy answer', copySettings: 'Copy settings', copied: 'Copied',
       copyFailed: 'Copy failed: select the text and copy it',
       protocol: 'Protocol', server: 'Server', port: 'Port', security: 'Security',
@@ -33,6 +36,8 @@
       nothing: 'Уверенного ответа нет. Попробуйте точный текст ошибки или назовите провайдера или программу.',
       ambiguous: 'Две темы подходят почти одинаково: проверьте, какая относится к клиенту.',
       found: 'Ответов: {n}', failed: 'Поиск не удался. Попробуйте ещё раз.', score: 'оценка',
+      unsure: 'Уверенного ответа нет. Возможно, подойдут эти: уточните у клиента, прежде чем вставлять.',
+      unsureMark: 'Не уверен',
       copy: 'Копировать ответ', copySettings: 'Копировать настройки', copied: 'Скопировано',
       copyFailed: 'Не удалось скопировать: выделите текст и скопируйте его',
       protocol: 'Протокол', server: 'Сервер', port: 'Порт', security: 'Защита',
@@ -47,6 +52,8 @@
       nothing: "Nessuna risposta sicura. Prova il testo esatto dell'errore, o indica il provider o il programma.",
       ambiguous: 'Due argomenti sono quasi ugualmente adatti: verifica quale riguarda il cliente.',
       found: 'Risposte: {n}', failed: 'La ricerca non è riuscita. Riprova.', score: 'punteggio',
+      unsure: 'Nessuna risposta sicura. Potrebbero andare queste: verifica con il cliente prima di incollare.',
+      unsureMark: 'Incerto',
       copy: 'Copia la risposta', copySettings: 'Copia le impostazioni', copied: 'Copiato',
       copyFailed: 'Copia non riuscita: seleziona il testo e copialo',
       protocol: 'Protocollo', server: 'Server', port: 'Porta', security: 'Sicurezza',
@@ -117,7 +124,10 @@
     status.textContent = T.searching;
     try {
       const found = await getJSON('/api/v1/faq?' + new URLSearchParams({ q: text, lang, n: RESULTS }), signal);
-      const topics = await Promise.all(found.matches.map((match) => {
+      // Confident matches, or else the middle band: likely topics the agent must confirm.
+      const unsure = !found.matches.length;
+      const shown = unsure ? found.suggestions || [] : found.matches;
+      const topics = await Promise.all(shown.map((match) => {
         const params = new URLSearchParams({ lang });
         if (match.provider) params.set('provider', match.provider);
         return getJSON('/api/v1/topics/' + encodeURIComponent(match.id) + '?' + params, signal);
@@ -125,11 +135,11 @@
       // The provider comes from the query, so every topic carries the same settings:
       // they are shown once, after the best answer, and pasted with each answer.
       const settings = (topics.find((topic) => topic.settings) || {}).settings;
-      const items = topics.map((topic, i) => renderResult(found.matches[i], topic, settings));
+      const items = topics.map((topic, i) => renderResult(shown[i], topic, settings, unsure));
       if (settings) items.splice(1, 0, renderSettings(settings));
       results.replaceChildren(...items);
       results.lang = lang;
-      status.textContent = !topics.length ? T.nothing
+      status.textContent = !topics.length ? T.nothing : unsure ? T.unsure
         : found.ambiguous ? T.ambiguous : T.found.replace('{n}', topics.length);
     } catch (e) {
       if (signal.aborted) return;
@@ -147,9 +157,11 @@
 
   // `answer` is the title, a blank line, the numbered steps, then at times a closing
   // paragraph (how long the provider keeps deleted mail): that paragraph is shown too.
-  function renderResult(match, topic, settings) {
-    const item = el('li', 'result');
-    item.append(el('h2', '', topic.title));
+  function renderResult(match, topic, settings, unsure) {
+    const item = el('li', unsure ? 'result unsure' : 'result');
+    const title = el('h2', '', topic.title);
+    if (unsure) title.prepend(el('span', 'mark', T.unsureMark));
+    item.append(title);
     const score = typeof match.score === 'number' ? T.score + ' ' + match.score.toFixed(2) : null;
     item.append(el('p', 'meta', [topic.id, score, match.provider].filter(Boolean).join(' · ')));
     const steps = el('ol', 'steps');
