@@ -101,7 +101,7 @@ def test_codes_are_extracted(text: str, codes: list[str]) -> None:
     ("time out when sending", None),
 ])
 def test_provider_is_detected(matcher: Matcher, query: str, provider: str | None) -> None:
-    assert matcher.detect_provider(normalize(query)) == provider
+    assert matcher.detector.provider(normalize(query)) == provider
 
 
 @pytest.mark.parametrize(("query", "lang"), [

@@ -24,7 +24,7 @@ _STEMMERS = {lang: Stemmer.Stemmer(name)
 
 # How much each kind of feature weighs before the vector is scaled to unit length.
 WEIGHTS = {"code": 2.0, "class": 0.7, "provider": 0.7, "word": 1.0, "bigram": 0.7,
-           "chars": 0.25, "mail": 0.5}
+           "chars": 0.25, "mail": 0.5, "function": 0.3, "placeholder": 0.4}
 CHAR_GRAMS = (4,)
 UNKNOWN_SHARE = 0.5  # how much the features the model does not know lengthen a vector
 MAX_WORDS = 400  # a long paste is read this far; what follows rarely names the problem
@@ -99,16 +99,19 @@ def read(text: str, words: Words, provider: str | None) -> Reading:
     for code in codes:
         add("c:" + code, "code")
         add("k:" + _code_class(code), "class")
-    if provider:
-        add("p:" + provider, "provider")
-        add("p:*", "provider")  # that a provider is named at all says "its settings" often
+    if provider:  # that one is named, not which: its name is a word feature when written
+        add("p:*", "provider")
+    for word in raw[:MAX_WORDS]:
+        if words.is_stopword(word):  # "what ... use" asks for settings, "check" for a test
+            add("s:" + word, "function")
     previous = ""
     for word in content:
         word_stems = stems(word)
         for s in word_stems:
-            add("w:" + s, "word")
+            add("w:" + s, "placeholder" if word.startswith("<") else "word")
         if previous:
-            add(f"b:{previous} {word_stems[0]}", "bigram")
+            pair = f"{previous} {word_stems[0]}"
+            add("b:" + pair, "placeholder" if "<" in pair else "bigram")
         previous = word_stems[0]
         if word in words.mail_words:
             add("m:mail", "mail")

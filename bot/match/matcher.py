@@ -25,7 +25,7 @@ TEMPERATURE = 0.7  # logits are divided by this before the softmax: calibration
 CONFIDENT = 0.5  # the best topic's probability at which it is answered
 SEE_ALSO = 0.05  # further topics this likely are listed after a confident one
 SUGGEST = 0.15  # "did you mean" from here up to CONFIDENT
-AMBIGUITY_GAP = 0.15  # two answered topics closer than this: ask which one was meant
+AMBIGUOUS = 0.25  # a runner-up at least this likely: ask which of the two was meant
 MAX_SUGGESTIONS = 3
 
 
@@ -107,7 +107,7 @@ class Matcher:
         elif not confident:
             chosen = [i for i in order[:MAX_SUGGESTIONS] if probs[i] >= SUGGEST]
             suggestions = tuple(Match(classes[i], float(probs[i]), provider) for i in chosen)
-        ambiguous = len(matches) > 1 and matches[0].score - matches[1].score < AMBIGUITY_GAP
+        ambiguous = len(matches) > 1 and matches[1].score >= AMBIGUOUS
         return Result(query=query, lang=lang or detected, matches=matches,
                       suggestions=suggestions, ambiguous=ambiguous, provider=provider,
                       codes=codes)
