@@ -1,8 +1,9 @@
-"""The matcher: accuracy on the development set, evidence extraction, hostile input."""
+"""The matcher: accuracy, the three outcomes, evidence extraction, the model cache, hostile input."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ import yaml
 
 from bot import kb
 from bot.match import Matcher, extract_codes, matcher_for, normalize
+from bot.match import matcher as decision
+from bot.match import training
 
 DATA = Path(__file__).parent / "data"
 MAILHELP = [sys.executable, "-c", "from bot.cli import main; main()"]
@@ -68,7 +71,8 @@ def test_labelled_sets_clear_the_bars(name: str, min_top1: float, min_top3: floa
 
 def test_output_follows_the_contract(matcher: Matcher) -> None:
     out = matcher.match("554 5.7.1 Relay access denied", n=2).as_json()
-    assert set(out) >= {"query", "lang", "matches"}
+    assert set(out) == {"query", "lang", "matches", "suggestions", "ambiguous"}
+    assert out["suggestions"] == []
     assert out["lang"] in ("en", "ru", "it")
     matches = out["matches"]
     assert isinstance(matches, list) and 1 <= len(matches) <= 2
@@ -99,6 +103,10 @@ def test_codes_are_extracted(text: str, codes: list[str]) -> None:
     ("hotmail won't sync", "outlook"),
     ("my outlook 2016 keeps asking for the password", None),
     ("time out when sending", None),
+    ("Hi all, since yesterday Outlook on my Windows 11 laptop cannot send anything: it says "
+     "the server requires authentication. Receiving works fine. Provider is mail.ru.", "mailru"),
+    ("Добрый день. Письма с ivan@yandex.ru не уходят, в логе: connect to smtp.example.com "
+     "failed, 550 5.7.1 rejected", "yandex"),
 ])
 def test_provider_is_detected(matcher: Matcher, query: str, provider: str | None) -> None:
     assert matcher.detector.provider(normalize(query)) == provider
@@ -111,6 +119,11 @@ def test_provider_is_detected(matcher: Matcher, query: str, provider: str | None
     ("Plaintext authentication disallowed on non-secure connections", "en"),
     ("530 5.7.0 Authentication required", "en"),
     ("la mia casella è piena", "it"),
+    ("Добрый день! Thunderbird пишет: Sending of the message failed. The message could not "
+     "be sent because the connection to Outgoing server (SMTP) smtp.example.com timed out. "
+     "Try again.", "ru"),
+    ("Buongiorno, Outlook mi dice: Your IMAP server wants to alert you to the following: "
+     "Invalid login or password. Cosa devo fare?", "it"),
 ])
 def test_language_is_detected(matcher: Matcher, query: str, lang: str) -> None:
     assert matcher.match(query).lang == lang
@@ -170,3 +183,123 @@ def test_binary_lines_on_stdin_do_not_break_the_stream() -> None:
     lines = proc.stdout.decode().splitlines()
     assert len(lines) == 2
     assert json.loads(lines[1])["matches"][0]["id"] == "smtp-auth-required"
+
+
+@pytest.mark.parametrize(("query", "topic"), [
+    ("Thunderbird says: the certificate for mail.example.com expired on 03.02.2026, do you "
+     "want to continue?", "certificate-error"),
+    ("Hi all, since yesterday Outlook on my Windows 11 laptop cannot send anything: it says "
+     "the server requires authentication. Receiving works fine. Provider is mail.ru. What "
+     "should I change?", "smtp-auth-required"),
+    ("Authentication failed. Please check the username and password", "login-failed"),
+])
+def test_long_real_shapes_are_answered(matcher: Matcher, query: str, topic: str) -> None:
+    """Host names, dates, greetings and context around the problem do not hide it."""
+    result = matcher.match(query)
+    assert result.matches and result.matches[0].topic == topic
+
+
+@pytest.mark.parametrize("query", [
+    "I have a question about email", "how do I bake a cake", "посоветуйте сериал",
+    "che ore sono a Tokyo", "my printer is out of toner",
+])
+def test_out_of_scope_gets_no_answer(matcher: Matcher, query: str) -> None:
+    assert not matcher.match(query).matches
+
+
+def test_three_outcomes_are_exclusive_and_scores_are_probabilities(matcher: Matcher) -> None:
+    cases = yaml.safe_load((DATA / "paraphrases.yaml").read_text(encoding="utf-8"))
+    seen = {"answer": 0, "did you mean": 0, "nothing": 0}
+    for case in cases + [{"q": q} for q in ("imap", "mail", "letters", "the server says no")]:
+        result = matcher.match(case["q"], n=3)
+        scores = [m.score for m in result.matches + result.suggestions]
+        assert sum(scores) <= 1.0 + 1e-6  # one probability spread over the topics
+        assert scores == sorted(scores, reverse=True)
+        if result.matches:
+            seen["answer"] += 1
+            assert result.matches[0].score >= decision.CONFIDENT and not result.suggestions
+        elif result.suggestions:
+            seen["did you mean"] += 1
+            assert len(result.suggestions) <= 3
+            assert all(decision.SUGGEST <= m.score < decision.CONFIDENT
+                       for m in result.suggestions)
+        else:
+            seen["nothing"] += 1
+    assert all(seen.values()), seen
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "knowledge"
+    shutil.copytree(kb.default_root(), root)
+    return root
+
+
+def test_an_editors_out_of_scope_example_takes_effect_on_restart(
+        knowledge_copy: Path, tmp_path: Path) -> None:
+    """The model is cached by the knowledge's content: an edited file means a new model."""
+    cache = [tmp_path / "cache"]
+    question = "thunderbird shows my calendar invitations twice"
+    before = Matcher(kb.load(knowledge_copy), cache=cache)
+    oos = knowledge_copy / "out-of-scope.yaml"
+    oos.write_text(oos.read_text(encoding="utf-8").replace(
+        "  en:\n", "  en:\n    - thunderbird shows calendar invitations twice\n"
+        "    - calendar invitations appear two times in thunderbird\n", 1), encoding="utf-8")
+    after = Matcher(kb.load(knowledge_copy), cache=cache)
+    assert len(list(cache[0].glob("matcher-*.npz"))) == 2
+    probability = {m: _probability(m, question, training.OUT_OF_SCOPE) for m in (before, after)}
+    assert probability[after] > probability[before]
+    assert not after.match(question).matches
+
+
+def _probability(matcher: Matcher, query: str, label: str) -> float:
+    text = normalize(query)
+    probs, _ = matcher.probabilities(text, None)
+    return float(probs[matcher.trained.classes.index(label)])
+
+
+def test_a_cached_model_is_loaded_not_trained(knowledge_copy: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = [tmp_path / "cache"]
+    knowledge = kb.load(knowledge_copy)
+    first = Matcher(knowledge, cache=cache)
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained although a cached model exists")
+
+    monkeypatch.setattr(training, "train", no_training)
+    second = Matcher(knowledge, cache=cache)
+    assert second.trained.vocabulary == first.trained.vocabulary
+    query = "553 5.7.1 Sender address rejected: not owned by auth user"
+    assert second.match(query) == first.match(query)
+
+
+def test_an_unwritable_cache_trains_in_memory(knowledge_copy: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    matcher = Matcher(kb.load(knowledge_copy), cache=[blocked / "cache"])
+    assert matcher.match("0x800CCC0E").matches[0].topic == "cannot-connect"
+
+
+def test_a_broken_cache_file_is_replaced(knowledge_copy: Path, tmp_path: Path) -> None:
+    knowledge = kb.load(knowledge_copy)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    path = folder / f"matcher-{training.content_hash(knowledge)}.npz"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    matcher = Matcher(knowledge, cache=[folder])
+    assert matcher.match("0x800CCC0E").matches[0].topic == "cannot-connect"
+    assert path.stat().st_size > 1000
+
+
+def _training_texts() -> list[str]:
+    return [normalize(e.text) for e in training.examples(kb.load_knowledge())]
+
+
+def test_held_out_real_messages_are_not_trained_on() -> None:
+    """No case of the held-out real messages is a training text or part of one."""
+    path = DATA / "real_messages.yaml"
+    taught = _training_texts()
+    cases = yaml.safe_load(path.read_text(encoding="utf-8"))
+    leaked = [c["q"] for c in cases if any(normalize(c["q"]).strip() in t for t in taught)]
+    assert not leaked

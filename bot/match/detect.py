@@ -103,4 +103,7 @@ class Detector:
                 score["it"] += 0.5
             if _ITALIAN_LETTERS.intersection(w):
                 score["it"] += 1
-        return "it" if score["it"] > score["en"] else "en"
+        # Italians paste English errors into Italian sentences, not the other way round:
+        # a few Italian function words outweigh the English of a quoted message.
+        italian = score["it"] > score["en"] or (score["it"] >= 2 and 2 * score["it"] >= score["en"])
+        return "it" if italian else "en"

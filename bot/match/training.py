@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,8 +123,8 @@ def load_or_train(knowledge: Knowledge, words: Words, detector: Detector,
                 vocabulary = {str(f): i for i, f in enumerate(data["features"])}
                 return Trained(SoftmaxModel(data["weights"], data["bias"]), vocabulary,
                                [str(c) for c in data["classes"]], data["idf"])
-        except (OSError, ValueError, KeyError):
-            continue
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            continue  # missing, or written by another version: train anew
     trained = train(knowledge, words, detector)
     for folder in folders:
         try:
