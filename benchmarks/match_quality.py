@@ -254,7 +254,7 @@ def main() -> None:
     cv_base: list[Verdict] = []
     for train_items, test_items in folds(items, args.folds):
         cases = [as_case(e) for e in test_items]
-        trained = train(knowledge, words, shipped.detector, train_items)
+        trained = train(knowledge, words, shipped.providers, train_items)
         cv_mine += ours(Matcher(knowledge, words, trained=trained), cases)
         cv_base += Baseline(train_items).verdicts(cases)
     baseline = Baseline(items)

@@ -1,4 +1,4 @@
-"""The matcher: accuracy, the three outcomes, evidence extraction, the model cache, hostile input."""
+"""The matcher: accuracy, the three outcomes, evidence, the model cache, hostile input."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ import pytest
 import yaml
 
 from bot import kb
-from bot.match import Matcher, extract_codes, matcher_for, normalize
+from bot.match import Matcher, extract_codes, matcher_for, normalize, training
 from bot.match import matcher as decision
-from bot.match import training
 
 DATA = Path(__file__).parent / "data"
 MAILHELP = [sys.executable, "-c", "from bot.cli import main; main()"]
@@ -109,7 +108,7 @@ def test_codes_are_extracted(text: str, codes: list[str]) -> None:
      "failed, 550 5.7.1 rejected", "yandex"),
 ])
 def test_provider_is_detected(matcher: Matcher, query: str, provider: str | None) -> None:
-    assert matcher.detector.provider(normalize(query)) == provider
+    assert matcher.providers.detect(normalize(query)) == provider
 
 
 @pytest.mark.parametrize(("query", "lang"), [

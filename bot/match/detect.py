@@ -2,8 +2,8 @@
 
 Both read the whole message, long pastes included: one Russian word makes a message
 Russian (people paste English server replies into Russian sentences, the other way round
-does not happen); the provider is the first one an address, a server name or a brand
-word points at.
+does not happen), and a few Italian function words make it Italian; the provider is the
+first one an address, a server name or a brand word points at.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ class Words:
 
     @classmethod
     def load(cls, root: Path) -> Words:
-        data = yaml.safe_load((root / "language.yaml").read_text(encoding="utf-8"))
+        text = (root / "language.yaml").read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         stop = {lang: frozenset(str(w).lower() for w in data["stopwords"][lang]) for lang in LANGS}
         mail = frozenset(str(w).lower() for lang in LANGS for w in data["mail_words"][lang])
         return cls(stopwords=stop, mail_words=mail)
@@ -39,15 +40,11 @@ class Words:
         return any(word in words for words in self.stopwords.values())
 
 
-class Detector:
-    """Language and provider detection for one knowledge base."""
+class Providers:
+    """Finds the provider a message names or shows, for one knowledge base."""
 
-    def __init__(self, knowledge: Knowledge, words: Words,
-                 vocabulary: Mapping[str, frozenset[str]]) -> None:
-        """`vocabulary`: per language, the words its training texts use."""
+    def __init__(self, knowledge: Knowledge) -> None:
         self.knowledge = knowledge
-        self.words = words
-        self.vocabulary = vocabulary
         brands = sorted(((b, p.id) for p in knowledge.providers.values() for b in p.brands),
                         key=lambda bp: -len(bp[0]))
         phrases = [b for b, _ in brands if " " in b or "." in b]
@@ -58,7 +55,7 @@ class Detector:
         self._words = {b: pid for b, pid in reversed(brands) if b not in self._phrase_owner}
         self._prefix_lengths = sorted({len(b) for b in self._words if len(b) >= 5}, reverse=True)
 
-    def provider(self, text: str) -> str | None:
+    def detect(self, text: str) -> str | None:
         """The provider an address, host name or brand word in a normalized text points at.
 
         The first one named wins; of brands starting at the same place, the longest
@@ -85,7 +82,16 @@ class Detector:
                     break
         return min(found)[2] if found else None
 
-    def language(self, words: Iterable[str]) -> str:
+
+class Languages:
+    """Tells en, ru and it apart by script, function words and the examples' vocabulary."""
+
+    def __init__(self, words: Words, vocabulary: Mapping[str, frozenset[str]]) -> None:
+        """`vocabulary`: per language, the words its training examples use."""
+        self.words = words
+        self.vocabulary = vocabulary
+
+    def detect(self, words: Iterable[str]) -> str:
         """en, ru or it: Cyrillic means Russian; else Italian or English by their words."""
         words = list(words)
         if any(len(w) >= 3 and CYRILLIC.search(w) for w in words):

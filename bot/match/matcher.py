@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from bot.kb import Knowledge
-from bot.match.detect import Detector, Words
+from bot.match.detect import Languages, Providers, Words
 from bot.match.features import read, vector
 from bot.match.model import softmax
 from bot.match.text import MAX_TEXT_CHARS, WORD, normalize
-from bot.match.training import OUT_OF_SCOPE, Trained, examples, load_or_train
+from bot.match.training import OUT_OF_SCOPE, Trained, load_or_train
 
 # Chosen on the measured curve (benchmarks/match_quality.py prints it).
 TEMPERATURE = 0.7  # logits are divided by this before the softmax: calibration
@@ -75,12 +75,9 @@ class Matcher:
         """`trained`: a model to use as it is; `cache`: folders to keep the model in."""
         self.knowledge = knowledge
         self.words = words or Words.load(knowledge.root)
-        vocabulary: dict[str, set[str]] = {}
-        for e in examples(knowledge):
-            vocabulary.setdefault(e.lang, set()).update(WORD.findall(normalize(e.text)))
-        self.detector = Detector(knowledge, self.words, {
-            lang: frozenset(vocabulary.get(lang, ())) for lang in ("en", "ru", "it")})
-        self.trained = trained or load_or_train(knowledge, self.words, self.detector, cache)
+        self.providers = Providers(knowledge)
+        self.trained = trained or load_or_train(knowledge, self.words, self.providers, cache)
+        self.languages = Languages(self.words, self.trained.lang_words)
         self._topics = np.array([c != OUT_OF_SCOPE for c in self.trained.classes])
 
     def probabilities(self, text: str, provider: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -92,9 +89,9 @@ class Matcher:
     def match(self, query: str, n: int = 3, lang: str | None = None) -> Result:
         """Rank the topics for one query; `lang` overrides the detected language."""
         text = normalize(query)
-        provider = self.detector.provider(text)
+        provider = self.providers.detect(text)
         probs, codes = self.probabilities(text, provider)
-        detected = self.detector.language(WORD.findall(text[:MAX_TEXT_CHARS]))
+        detected = self.languages.detect(WORD.findall(text[:MAX_TEXT_CHARS]))
         classes = self.trained.classes
         order = [int(i) for i in np.argsort(-probs) if self._topics[i]]
         best = order[0] if order else None

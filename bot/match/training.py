@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bot.kb import Knowledge
-from bot.match.detect import Detector, Words
+from bot.kb import LANGS, Knowledge
+from bot.match.detect import Providers, Words
 from bot.match.features import read, vector
 from bot.match.model import SoftmaxModel, SparseRows
-from bot.match.text import normalize
+from bot.match.text import WORD, normalize
 
 OUT_OF_SCOPE = "out-of-scope"  # the extra class after the topics
 
@@ -58,12 +58,13 @@ class Trained:
     """A model with the feature names and classes it was trained on."""
 
     model: SoftmaxModel
-    vocabulary: dict[str, int]
+    vocabulary: dict[str, int]  # feature name -> row of the model's weights
     classes: list[str]
     idf: npt.NDArray[np.float32]  # per feature: how rare it is among the examples
+    lang_words: dict[str, frozenset[str]]  # per language, the words of its examples
 
 
-def train(knowledge: Knowledge, words: Words, detector: Detector,
+def train(knowledge: Knowledge, words: Words, providers: Providers,
           items: list[Example] | None = None) -> Trained:
     """Train on the knowledge base's examples (or on `items`, for cross-validation)."""
     items = list(examples(knowledge)) if items is None else items
@@ -73,7 +74,7 @@ def train(knowledge: Knowledge, words: Words, detector: Detector,
     readings = []
     for text, _ in texts:
         norm = normalize(text)
-        readings.append(read(norm, words, detector.provider(norm)).features)
+        readings.append(read(norm, words, providers.detect(norm)).features)
     vocabulary: dict[str, int] = {}
     for features in readings:
         for f in features:
@@ -85,7 +86,11 @@ def train(knowledge: Knowledge, words: Words, detector: Detector,
     rows = [vector(features, vocabulary, idf) for features in readings]
     labels = np.array([class_index[label] for _, label in texts], dtype=np.int64)
     model = SoftmaxModel.train(SparseRows.build(rows), labels, len(vocabulary), len(classes))
-    return Trained(model, vocabulary, classes, idf)
+    lang_words: dict[str, set[str]] = {lang: set() for lang in LANGS}
+    for e in items:
+        lang_words[e.lang].update(WORD.findall(normalize(e.text)))
+    return Trained(model, vocabulary, classes, idf,
+                   {lang: frozenset(w) for lang, w in lang_words.items()})
 
 
 def content_hash(knowledge: Knowledge) -> str:
@@ -108,7 +113,7 @@ def cache_dirs() -> list[Path]:
     return folders
 
 
-def load_or_train(knowledge: Knowledge, words: Words, detector: Detector,
+def load_or_train(knowledge: Knowledge, words: Words, providers: Providers,
                   folders: list[Path] | None = None) -> Trained:
     """The cached model for this knowledge base, trained and stored when missing.
 
@@ -120,12 +125,14 @@ def load_or_train(knowledge: Knowledge, words: Words, detector: Detector,
     for folder in folders:
         try:
             with np.load(folder / name) as data:
-                vocabulary = {str(f): i for i, f in enumerate(data["features"])}
-                return Trained(SoftmaxModel(data["weights"], data["bias"]), vocabulary,
-                               [str(c) for c in data["classes"]], data["idf"])
+                features: list[str] = data["features"].tolist()
+                return Trained(SoftmaxModel(data["weights"], data["bias"]),
+                               {f: i for i, f in enumerate(features)},
+                               data["classes"].tolist(), data["idf"],
+                               {lang: frozenset(data["words_" + lang].tolist()) for lang in LANGS})
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             continue  # missing, or written by another version: train anew
-    trained = train(knowledge, words, detector)
+    trained = train(knowledge, words, providers)
     for folder in folders:
         try:
             _store(trained, folder, name)
@@ -140,10 +147,13 @@ def _store(trained: Trained, folder: Path, name: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     try:
+        arrays = {"weights": trained.model.weights, "bias": trained.model.bias,
+                  "features": np.array(list(trained.vocabulary)),
+                  "classes": np.array(trained.classes), "idf": trained.idf}
+        for lang, lang_words in trained.lang_words.items():
+            arrays["words_" + lang] = np.array(sorted(lang_words), dtype=str)
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, weights=trained.model.weights, bias=trained.model.bias,
-                     features=np.array(list(trained.vocabulary)),
-                     classes=np.array(trained.classes), idf=trained.idf)
+            np.savez(f, **arrays)  # type: ignore[arg-type]
         os.replace(tmp, folder / name)
     except OSError:
         Path(tmp).unlink(missing_ok=True)
