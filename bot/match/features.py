@@ -27,7 +27,9 @@ WEIGHTS = {"code": 2.0, "class": 0.7, "provider": 0.7, "word": 1.0, "bigram": 0.
            "chars": 0.25, "mail": 0.5, "function": 0.3, "placeholder": 0.4}
 CHAR_GRAMS = (4,)
 UNKNOWN_SHARE = 0.5  # how much the features the model does not know lengthen a vector
-MAX_WORDS = 400  # a long paste is read this far; what follows rarely names the problem
+MAX_WORDS = 400
+NEGATIONS = frozenset({"не", "нет", "ни", "not", "no", "non", "never", "can't", "cannot",
+                       "don't", "doesn't", "didn't", "won't", "isn't", "aren't", "mai"})  # a long paste is read this far; what follows rarely names the problem
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,14 @@ def read(text: str, words: Words, provider: str | None) -> Reading:
         add("k:" + _code_class(code), "class")
     if provider:  # that one is named, not which: its name is a word feature when written
         add("p:*", "provider")
+    negated = False
     for word in raw[:MAX_WORDS]:
         if words.is_stopword(word):  # "what ... use" asks for settings, "check" for a test
             add("s:" + word, "function")
+            negated = negated or word in NEGATIONS
+        elif negated:  # "не приходят", "non arrivano", "not received": the problem itself
+            add("n:" + stems(word)[0], "bigram")
+            negated = False
     previous = ""
     for word in content:
         word_stems = stems(word)
