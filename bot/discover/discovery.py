@@ -1,0 +1,145 @@
+"""Finding the mail servers of a domain the knowledge base does not know.
+
+Four steps start together (MX -> known hosting, RFC 6186 SRV, Mozilla autoconfig,
+guesses confirmed by the live check) and the answer is taken in that order of trust:
+the first step that finds servers wins and the slower, less trusted ones still running
+are cancelled. So the whole discovery takes about as long as its slowest needed step.
+Every step's outcome is kept, so a person sees where the answer came from and why the
+others gave none. Results are cached for the TTL of the records they rest on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from bot.check.errors import CheckRefused
+from bot.check.limits import CheckLimiter
+from bot.check.settings import CheckPolicy
+from bot.discover.autoconfig import autoconfig_servers
+from bot.discover.fetch import FetchError
+from bot.discover.found import Found
+from bot.discover.guesses import guessed_servers
+from bot.discover.rules import DiscoveryRules
+from bot.discover.srv import srv_servers
+from bot.dnsclient import DnsClient, DnsError
+from bot.kb import Knowledge, Server
+
+SOURCES = ("mx", "srv", "autoconfig", "guess")
+CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """How one step ended: found, nothing, refused, failed or skipped (a better one won)."""
+
+    source: str
+    outcome: str
+    code: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    domain: str
+    found: Found | None
+    steps: tuple[Step, ...]
+    seconds: float
+
+    @property
+    def source(self) -> str | None:
+        return self.found.source if self.found else None
+
+
+class Discoverer:
+    """Discovery with one DNS client, SSRF policy, rules and result cache per process."""
+
+    def __init__(self, knowledge: Knowledge, rules: DiscoveryRules, dns: DnsClient,
+                 policy: CheckPolicy, limiter: CheckLimiter | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.knowledge = knowledge
+        self.rules = rules
+        self.dns = dns
+        self.policy = policy
+        self.limiter = limiter or CheckLimiter(policy)
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[float, Discovery]] = OrderedDict()
+
+    async def discover(self, domain: str, sources: tuple[str, ...] = SOURCES) -> Discovery:
+        """The servers of `domain` (already a checked host name), from the cache if fresh."""
+        key = f"{domain}/{','.join(sources)}"
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        discovery = await self._run(domain, sources)
+        ttl = discovery.found.ttl if discovery.found else 0
+        if ttl > 0:
+            self._cache[key] = (self._clock() + ttl, discovery)
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return discovery
+
+    async def _run(self, domain: str, sources: tuple[str, ...]) -> Discovery:
+        started = time.perf_counter()
+        steps: dict[str, Callable[[], Coroutine[Any, Any, Found | None]]] = {
+            "mx": lambda: self._mx(domain),
+            "srv": lambda: srv_servers(domain, self.dns),
+            "autoconfig": lambda: autoconfig_servers(
+                domain, self.rules.autoconfig, self.policy, self.dns,
+                self.policy.check_timeout),
+            "guess": lambda: guessed_servers(
+                domain, self.rules.guesses, self.policy, self.dns.resolve_host, self.limiter),
+        }
+        tasks = {source: asyncio.create_task(steps[source]()) for source in sources}
+        outcomes: list[Step] = []
+        found: Found | None = None
+        try:
+            async with asyncio.timeout(self.policy.check_timeout):
+                for source, task in tasks.items():
+                    if found is not None:
+                        task.cancel()
+                        outcomes.append(Step(source, "skipped"))
+                        continue
+                    step, found = await _outcome(source, task)
+                    outcomes.append(step)
+        except TimeoutError:
+            done = {s.source for s in outcomes}
+            outcomes += [Step(source, "failed", "timeout",
+                              f"no answer within {self.policy.check_timeout:g} s")
+                         for source in tasks if source not in done]
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+        return Discovery(domain, found, tuple(outcomes), time.perf_counter() - started)
+
+    async def _mx(self, domain: str) -> Found | None:
+        answer = await self.dns.mx(domain)
+        hit = self.rules.hosting_for(tuple(r.host for r in answer.records))
+        if hit is None:
+            return None
+        hosting, mx_host = hit
+        if hosting.provider is not None:
+            provider = self.knowledge.providers[hosting.provider]
+            return Found("mx", provider.servers_for(domain), answer.ttl, provider.id,
+                         hosting.name, mx_host)
+        servers = tuple(Server(s.protocol, s.host.replace("{domain}", domain), s.port,
+                               s.security) for s in hosting.servers)
+        return Found("mx", servers, answer.ttl, None, hosting.name, mx_host)
+
+
+async def _outcome(source: str, task: asyncio.Task[Found | None]) -> tuple[Step, Found | None]:
+    try:
+        found = await task
+    except CheckRefused as refused:
+        return Step(source, "refused", refused.code, str(refused)), None
+    except (DnsError, FetchError) as exc:
+        return Step(source, "failed", exc.code, str(exc)), None
+    if found is None:
+        return Step(source, "nothing"), None
+    return Step(source, "found", detail=found.via), found

@@ -1,0 +1,80 @@
+"""Settings for any address: the knowledge base first, discovery for other domains; shown.
+
+`settings_with_discovery` gives the `mailhelp settings --discover --json` object (the
+settings contract plus `source` and the steps); `render_discovered` the same for a
+person to read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.answer import SECURITY_LABELS, provider_notes, settings_for
+from bot.discover.discovery import Discoverer, Discovery
+from bot.discover.texts import text
+from bot.kb import Server
+
+
+async def settings_with_discovery(discoverer: Discoverer, address: str,
+                                  lang: str) -> dict[str, Any]:
+    """The settings object for `address` (or a bare domain), with `source` and `steps`."""
+    address = address.strip()
+    known = settings_for(discoverer.knowledge, address)
+    if known.provider is not None:
+        return {**known.as_json(lang), "source": "knowledge", "steps": []}
+    domain = address.rpartition("@")[2].lower()
+    discovery = await discoverer.discover(domain)
+    return discovered_json(discoverer, address, discovery, lang)
+
+
+def discovered_json(discoverer: Discoverer, address: str, discovery: Discovery,
+                    lang: str) -> dict[str, Any]:
+    found = discovery.found
+    provider = discoverer.knowledge.providers.get(found.provider or "") if found else None
+    servers: tuple[Server, ...] = found.servers if found else ()
+    if provider is not None:
+        username: str | None = provider.login_for(address) if "@" in address else None
+        notes = provider_notes(provider, lang)
+    else:
+        username = address if "@" in address and found else None
+        notes = []
+    if found is not None:
+        notes.insert(0, text("sources", found.source, lang, via=found.via,
+                             name=found.name or ""))
+    else:
+        notes.append(text("ui", "nothing_found", lang, domain=discovery.domain))
+    return {
+        "address": address,
+        "provider": provider.id if provider else None,
+        "name": (found.name or (provider.name if provider else None)) if found else None,
+        "servers": [{"protocol": s.protocol, "host": s.host, "port": s.port,
+                     "security": s.security} for s in servers],
+        "username": username,
+        "notes": notes,
+        "source": discovery.source,
+        "steps": [{"step": s.source, "outcome": s.outcome, "code": s.code or None,
+                   "detail": s.detail or None} for s in discovery.steps],
+    }
+
+
+def render_discovered(settings: dict[str, Any], lang: str) -> str:
+    """The settings object as lines a person reads: servers, login, notes, steps."""
+    lines: list[str] = []
+    name = settings["name"]
+    lines.append(f"{name} ({settings['address']})" if name else settings["address"])
+    servers = settings["servers"]
+    width = max((len(s["host"]) for s in servers), default=0)
+    for s in servers:
+        lines.append(f"  {s['protocol'].upper():5} {s['host']:{width}}  {s['port']:>5}  "
+                     f"{SECURITY_LABELS[s['security']]}")
+    if settings["username"]:
+        lines.append(text("ui", "login_address", lang, address=settings["username"]))
+    lines += [f"- {note}" for note in settings["notes"]]
+    if settings["steps"]:
+        lines.append(text("ui", "steps_heading", lang))
+        for step in settings["steps"]:
+            outcome = text("outcomes", step["outcome"], lang, detail=step["detail"] or "")
+            lines.append(f"  {text('steps', step['step'], lang)}: {outcome}")
+    return "\n".join(lines)
+
+
