@@ -13,9 +13,10 @@ import asyncio
 import ssl
 from urllib.parse import urljoin, urlsplit
 
+from bot.check.errors import CheckRefused
 from bot.check.policy import vet_addresses
 from bot.check.settings import CheckPolicy
-from bot.discover.found import valid_host
+from bot.check.target import HostTarget, parse_target
 from bot.dnsclient import DnsClient, DnsError
 
 MAX_BODY = 256 * 1024
@@ -62,12 +63,9 @@ async def _get(url: str, policy: CheckPolicy, dns: DnsClient,
                max_body: int) -> tuple[int, str | None, bytes]:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or not valid_host(host):
-        raise FetchError("bad_url", f"{url} is not an https URL with a host name")
-    try:
-        addresses = (await dns.addresses(host)).records
-    except DnsError as exc:
-        raise FetchError(exc.code, str(exc)) from None
+    if parts.scheme != "https" or not host:
+        raise FetchError("bad_url", f"{url} is not an https URL")
+    addresses = await _addresses(host, dns)
     if not addresses:
         raise FetchError("dns_failed", f"{host} has no address")
     vet_addresses(host, addresses, policy)
@@ -97,6 +95,22 @@ async def _get(url: str, policy: CheckPolicy, dns: DnsClient,
         return status, headers.get("location"), body
     finally:
         writer.close()
+
+
+async def _addresses(host: str, dns: DnsClient) -> tuple[str, ...]:
+    """A literal IP as itself (the guard judges it next), a name as it resolves."""
+    try:
+        target = parse_target(host)
+    except CheckRefused:
+        raise FetchError("bad_url", f"{host} is not a host name or address") from None
+    if not isinstance(target, HostTarget):
+        raise FetchError("bad_url", f"{host} is not a host name or address")
+    if target.is_ip:
+        return (target.host,)
+    try:
+        return (await dns.addresses(target.host)).records
+    except DnsError as exc:
+        raise FetchError(exc.code, str(exc)) from None
 
 
 async def _head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:

@@ -56,7 +56,7 @@ def check_rules(root: Path, providers: set[str]) -> tuple[DiscoveryRules | None,
     if node is None:
         return None, problems
     r = Reader(FILE, problems)
-    r.unknown_keys(node, {"hosting", "autoconfig", "guesses"})
+    r.unknown_keys(node, {"id", "hosting", "autoconfig", "guesses"})
     hosting: list[Hosting] = []
     for item in r.get(node, "hosting", list) or []:
         entry = _hosting(item, r, providers)
