@@ -16,6 +16,7 @@ from bot import kb
 from bot.answer import provider_settings, render_settings, render_topic, settings_for
 from bot.check.cli import add_parser as add_check_parser
 from bot.config import ConfigError, load_config, settings_help
+from bot.discover.cli import add_arguments as add_discover_arguments
 from bot.flows import flows_markdown, mermaid
 from bot.i18n import translator
 from bot.match import Result, matcher_for
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("address", help="an e-mail address or a domain")
     settings.add_argument("--json", action="store_true", help="print JSON")
     settings.add_argument("--lang", choices=kb.LANGS, default="en", help="language of the notes")
+    add_discover_arguments(settings)
     settings.set_defaults(handler=run_settings)
 
     kb_parser = sub.add_parser("kb", help="knowledge-base tools for editors")
@@ -137,6 +139,10 @@ def render_result(knowledge: kb.Knowledge, result: Result) -> str:
 
 
 def run_settings(args: argparse.Namespace) -> int:
+    if args.discover:
+        from bot.discover.cli import run as run_discovery
+
+        return run_discovery(args)
     settings = settings_for(kb.load_knowledge(), args.address)
     if args.json:
         print(json.dumps(settings.as_json(args.lang), ensure_ascii=False, indent=2))

@@ -23,6 +23,7 @@ from bot.check.report import (
 from bot.check.results import CheckReport, EndpointResult
 from bot.check.runner import finish_report, start_check
 from bot.check.settings import CheckPolicy
+from bot.discover.cli import add_resolver_argument
 from bot.kb import LANGS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
@@ -36,8 +37,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "and capabilities, try STARTTLS and TLS, inspect the certificate, and say what it "
         "means for the mail program's settings. No login or password is ever sent. "
         "Exit status: 0 all fine, 1 problems found, 2 refused or bad input.")
-    parser.add_argument("target", metavar="TARGET",
+    parser.add_argument("target", metavar="TARGET", nargs="?",
                         help="an e-mail address, a server name, or name:port")
+    parser.add_argument("--domain", metavar="DOMAIN",
+                        help="instead, check what DNS says about a domain's mail: MX, SPF, "
+                        "DMARC, DKIM, MTA-STS, TLS-RPT, reverse DNS (no connection to it)")
+    parser.add_argument("--dnsbl", metavar="ZONES",
+                        help="with --domain: also ask these comma-separated DNS blocklists "
+                        "about the MX addresses (default: MAILHELP_DNSBL, else none)")
+    parser.add_argument("--dkim-selector", metavar="NAME", action="append",
+                        help="with --domain: the DKIM selector to look for (repeatable; "
+                        "default: the common ones)")
+    add_resolver_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--lang", choices=LANGS, default=None,
                         help="language of the verdicts (default: from $LANG, else en)")
@@ -61,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"mailhelp check: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    if (args.target is None) == (args.domain is None):
+        print("mailhelp check: give a TARGET or --domain DOMAIN (one of them)", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.domain is not None:
+        from bot.domaincheck.cli import run_domain_check
+
+        return run_domain_check(args, policy, lang)
     progress = sys.stderr if not args.json and sys.stderr.isatty() else None
     try:
         report = asyncio.run(_collect(args.target, policy, lang, progress))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.check.errors import CheckRefused
@@ -41,6 +41,7 @@ class Step:
     outcome: str
     code: str = ""
     detail: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +138,19 @@ async def _outcome(source: str, task: asyncio.Task[Found | None]) -> tuple[Step,
     try:
         found = await task
     except CheckRefused as refused:
-        return Step(source, "refused", refused.code, str(refused)), None
+        return Step(source, "refused", refused.code, str(refused), refused.params), None
     except (DnsError, FetchError) as exc:
         return Step(source, "failed", exc.code, str(exc)), None
     if found is None:
         return Step(source, "nothing"), None
     return Step(source, "found", detail=found.via), found
+
+
+def default_discoverer(resolver: tuple[str, int] | None, policy: CheckPolicy,
+                       limiter: CheckLimiter | None = None) -> Discoverer:
+    """A Discoverer over the shipped knowledge and rules, asking `resolver` (None: system's)."""
+    from bot.discover.rules import load_rules
+    from bot.kb import load_knowledge
+
+    return Discoverer(load_knowledge(), load_rules(), DnsClient(resolver, policy.dns_timeout),
+                      policy, limiter)

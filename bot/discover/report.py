@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.answer import SECURITY_LABELS, provider_notes, settings_for
-from bot.discover.discovery import Discoverer, Discovery
+from bot.check.errors import CheckRefused
+from bot.check.messages import catalogue as check_messages
+from bot.discover.discovery import Discoverer, Discovery, Step
 from bot.discover.texts import text
 from bot.kb import Server
 
@@ -53,8 +55,15 @@ def discovered_json(discoverer: Discoverer, address: str, discovery: Discovery,
         "notes": notes,
         "source": discovery.source,
         "steps": [{"step": s.source, "outcome": s.outcome, "code": s.code or None,
-                   "detail": s.detail or None} for s in discovery.steps],
+                   "detail": _detail(s, lang) or None} for s in discovery.steps],
     }
+
+
+def _detail(step: Step, lang: str) -> str:
+    """A refusal in the person's language (the check's texts); other details as they are."""
+    if step.outcome == "refused":
+        return check_messages().refusal(CheckRefused(step.code, **step.params), lang)
+    return step.detail
 
 
 def render_discovered(settings: dict[str, Any], lang: str) -> str:
@@ -68,7 +77,7 @@ def render_discovered(settings: dict[str, Any], lang: str) -> str:
         lines.append(f"  {s['protocol'].upper():5} {s['host']:{width}}  {s['port']:>5}  "
                      f"{SECURITY_LABELS[s['security']]}")
     if settings["username"]:
-        lines.append(text("ui", "login_address", lang, address=settings["username"]))
+        lines.append(text("ui", "login", lang, login=settings["username"]))
     lines += [f"- {note}" for note in settings["notes"]]
     if settings["steps"]:
         lines.append(text("ui", "steps_heading", lang))

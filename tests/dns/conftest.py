@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.check import CheckPolicy
-from bot.discover import Discoverer
+from bot.discover.discovery import Discoverer
 from bot.discover.rules import DiscoveryRules, load_rules
 from bot.dnsclient import DnsClient
 from bot.kb import Server, load_knowledge

@@ -11,8 +11,8 @@ from dataclasses import replace
 import pytest
 
 from bot.check import CheckPolicy
-from bot.discover import Discoverer, Discovery
 from bot.discover.autoconfig import AutoconfigError, parse_autoconfig
+from bot.discover.discovery import Discoverer, Discovery
 from bot.discover.fetch import MAX_BODY
 from bot.kb import Server
 from tests.check.conftest import ConnectAudit
