@@ -191,8 +191,12 @@ async def _fcrdns(host: str, ip: str, dns: DnsClient) -> Finding | None:
     if not names:
         return Finding("ptr", "ptr_missing", {"host": host, "ip": ip})
     for name in names:
-        if ip in (await dns.addresses(name)).records:
-            return None
+        try:
+            if ip in (await dns.addresses(name)).records:
+                return None
+        except DnsError:
+            continue  # a reverse name that does not resolve confirms nothing
+
     return Finding("ptr", "ptr_mismatch", {"host": host, "ip": ip, "name": names[0]})
 
 
