@@ -17,6 +17,7 @@ from bot.answer import provider_settings, render_settings, render_topic, setting
 from bot.check.cli import add_parser as add_check_parser
 from bot.config import ConfigError, load_config, settings_help
 from bot.discover.cli import add_arguments as add_discover_arguments
+from bot.discover.rules import check_rules
 from bot.flows import flows_markdown, mermaid
 from bot.i18n import translator
 from bot.match import Result, matcher_for
@@ -154,13 +155,15 @@ def run_settings(args: argparse.Namespace) -> int:
 def run_lint(args: argparse.Namespace) -> int:
     root = args.root or kb.default_root()
     knowledge, problems = kb.check(root)
+    rules, rule_problems = check_rules(root, set(knowledge.providers if knowledge else ()))
+    problems += rule_problems
     for problem in problems:
         print(problem)
-    if knowledge is None:
+    if knowledge is None or rules is None:
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
     print(f"ok: {len(knowledge.providers)} providers, {len(knowledge.topics)} topics, "
-          f"{len(knowledge.flows)} flows")
+          f"{len(knowledge.flows)} flows, {len(rules.hosting)} mail hosting services")
     return 0
 
 
