@@ -1,7 +1,8 @@
 """The web channel: one ASGI app for the chat API, the live check, the pages and Telegram's webhook.
 
 `create_app` wires the parts together; each endpoint only translates between HTTP and
-the engine (chat.py), the live check (check.py) or the files of the pages (files.py).
+the engine (chat.py), the live check (check.py), DNS discovery and the domain check
+(dns.py) or the files of the pages (files.py).
 Requests are distrusted in input.py, browsers guarded in guard.py.
 """
 
@@ -21,6 +22,7 @@ from starlette.routing import Route
 
 from bot.channels.web.chat import ChatApi
 from bot.channels.web.check import CheckApi
+from bot.channels.web.dns import DnsApi
 from bot.channels.web.docs import docs_page, schema_for, schema_json
 from bot.channels.web.files import StaticFiles
 from bot.channels.web.guard import BrowserGuard
@@ -30,6 +32,7 @@ from bot.channels.web.metrics import WebMetrics
 from bot.check import CheckLimiter, CheckPolicy
 from bot.config import Config
 from bot.conversation import Conversations
+from bot.discover.discovery import default_discoverer
 
 WEBHOOK_MAX_BYTES = 1024 * 1024  # a Telegram update with a long message and its entities
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -67,6 +70,7 @@ def create_app(
     metrics = metrics or WebMetrics()
     chat = ChatApi(conversations, metrics, config.agent_token)
     checks = CheckApi(policy, limiter, metrics)
+    dns = DnsApi(default_discoverer(config.resolver, policy, limiter), config.dnsbl, limiter)
     files = StaticFiles(static_dir)
     schema = schema_for(telegram.path if telegram else None)
     schema_bytes = schema_json(schema)
@@ -95,6 +99,8 @@ def create_app(
         Route("/api/v1/faq", chat.faq, methods=["GET"]),
         Route("/api/v1/topics/{topic}", chat.topic, methods=["GET"]),
         Route("/api/v1/check", checks.check, methods=["POST"]),
+        Route("/api/v1/discover", dns.discover, methods=["POST"]),
+        Route("/api/v1/domain-check", dns.domain_check, methods=["POST"]),
         Route("/api/v1/ping", ping, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),
