@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from bot.check.errors import CheckRefused
@@ -69,7 +70,7 @@ async def _get(url: str, policy: CheckPolicy, dns: DnsClient,
     if not addresses:
         raise FetchError("dns_failed", f"{host} has no address")
     vet_addresses(host, addresses, policy)
-    context = ssl.create_default_context(cafile=policy.cafile)
+    context = _context(policy.cafile)
     reader, writer = await asyncio.open_connection(
         addresses[0], parts.port or HTTPS_PORT, ssl=context, server_hostname=host,
         limit=MAX_HEAD)
@@ -95,6 +96,12 @@ async def _get(url: str, policy: CheckPolicy, dns: DnsClient,
         return status, headers.get("location"), body
     finally:
         writer.close()
+
+
+@lru_cache(maxsize=4)
+def _context(cafile: str | None) -> ssl.SSLContext:
+    # Loading the trusted certificates takes milliseconds of CPU: once per CA file.
+    return ssl.create_default_context(cafile=cafile)
 
 
 async def _addresses(host: str, dns: DnsClient) -> tuple[str, ...]:

@@ -12,12 +12,12 @@ import asyncio
 from bot.check.errors import CheckRefused
 from bot.check.limits import CheckLimiter
 from bot.check.plan import plan_check
-from bot.check.providers import knowledge_servers
+from bot.check.providers import ServerSpec
 from bot.check.resolve import Resolver
 from bot.check.results import EndpointResult
 from bot.check.runner import RunningCheck
 from bot.check.settings import CheckPolicy
-from bot.check.target import parse_target
+from bot.check.target import AddressTarget
 from bot.discover.found import Found, valid_host
 from bot.kb import Server
 
@@ -44,8 +44,11 @@ async def guessed_servers(domain: str, guesses: tuple[Server, ...], policy: Chec
 
 async def _confirm(server: Server, policy: CheckPolicy, resolver: Resolver,
                    limiter: CheckLimiter) -> bool:
-    plan = await plan_check(parse_target(f"{server.host}:{server.port}"), policy, resolver,
-                            knowledge_servers)
+    # Planned as a provider's server, so the check speaks the guess's protocol and TLS
+    # mode from the first byte instead of detecting them on an unusual port.
+    spec = (ServerSpec(server.protocol, server.host, server.port, server.security),)
+    target = AddressTarget(address=f"postmaster@{server.host}", domain=server.host)
+    plan = await plan_check(target, policy, resolver, lambda _address: spec)
     if not plan.endpoints:
         return False
     results: list[EndpointResult] = [r async for r in RunningCheck(plan, policy, limiter)]
