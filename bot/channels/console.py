@@ -2,7 +2,8 @@
 
 Interactive on a terminal; otherwise it reads one message per line and prints the
 replies to each, so a conversation can be scripted. It only translates: typed lines into
-events, replies into text. The live check action runs the real check.
+events, replies into text. The live check, discovery and domain check actions run for
+real.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import asyncio
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.check import CheckPolicy, CheckRefused, check_report
+from bot.channels.dns_actions import KINDS as DNS_KINDS
+from bot.channels.dns_actions import DnsActions
+from bot.check import CheckLimiter, CheckPolicy, CheckRefused, check_report
 from bot.check.report import refusal_text, render_findings, render_table
+from bot.config import load_config
 from bot.conversation import Conversations, UnknownSession
 from bot.dialog import COMMANDS, Button, Command, Event, Press, Reply, Text
 
@@ -46,11 +50,21 @@ def live_check(target: str, lang: str) -> str:
     return render_table(report) + "\n\n" + render_findings(report, lang)
 
 
+def dns_action(kind: str, target: str, lang: str) -> str:
+    """Discovery or the domain check, as the chat shows it (the system's resolver, or
+    MAILHELP_RESOLVER)."""
+    config = load_config()
+    policy = CheckPolicy(allow_private=config.check_allow_private)
+    actions = DnsActions.default(config.resolver, config.dnsbl, policy, CheckLimiter(policy))
+    return asyncio.run(actions.reply(kind, target, lang, "local"))
+
+
 def chat(conversations: Conversations, lang: str | None, stdin: TextIO, stdout: TextIO,
-         interactive: bool, check: Callable[[str, str], str] = live_check) -> int:
+         interactive: bool, check: Callable[[str, str], str] = live_check,
+         dns: Callable[[str, str, str], str] = dns_action) -> int:
     """Run one conversation until end of input or /quit."""
     session_id, replies = conversations.open(lang=lang)
-    buttons = _show(replies, stdout, check)
+    buttons = _show(replies, stdout, check, dns)
     while True:
         if interactive:
             stdout.write("> ")
@@ -66,15 +80,17 @@ def chat(conversations: Conversations, lang: str | None, stdin: TextIO, stdout: 
             replies = conversations.send(session_id, read_event(line, buttons))
         except UnknownSession:
             session_id, replies = conversations.open(lang=lang)
-        buttons = _show(replies, stdout, check)
+        buttons = _show(replies, stdout, check, dns)
 
 
-def _show(replies: tuple[Reply, ...], out: TextIO,
-          check: Callable[[str, str], str]) -> tuple[Button, ...]:
+def _show(replies: tuple[Reply, ...], out: TextIO, check: Callable[[str, str], str],
+          dns: Callable[[str, str, str], str]) -> tuple[Button, ...]:
     for reply in replies:
         out.write(render(reply) + "\n\n")
         for action in reply.actions:
             if action.kind == "check" and action.target:
                 out.write(check(action.target, action.lang) + "\n\n")
+            elif action.kind in DNS_KINDS and action.target:
+                out.write(dns(action.kind, action.target, action.lang) + "\n\n")
     out.flush()
     return replies[-1].buttons if replies else ()

@@ -42,6 +42,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.dns_actions import KINDS as DNS_KINDS
+from bot.channels.dns_actions import DnsActions
 from bot.check import CheckLimiter, CheckPolicy, CheckRefused, finish_report, start_check
 from bot.check.messages import catalogue
 from bot.check.report import progress_line, refusal_text, render_findings, render_table
@@ -205,11 +207,13 @@ class TelegramChannel:
 
     def __init__(self, conversations: Conversations, *, limiter: CheckLimiter,
                  policy: CheckPolicy, resolver: Resolver = system_resolver,
-                 retry_delays: Sequence[float] = SEND_RETRY_DELAYS) -> None:
+                 retry_delays: Sequence[float] = SEND_RETRY_DELAYS,
+                 dns_actions: DnsActions | None = None) -> None:
         self.conversations = conversations
         self.limiter = limiter
         self.policy = policy
         self.resolver = resolver
+        self.dns_actions = dns_actions or DnsActions.default(None, (), policy, limiter)
         self.retry_delays = tuple(retry_delays)
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary())
@@ -328,6 +332,10 @@ class TelegramChannel:
                 # "human": the reply's text already says how to reach a person.
                 if action.kind == "check" and action.target:
                     await self._check(bot, chat_id, action.target, action.lang)
+                elif action.kind in DNS_KINDS and action.target:
+                    text = await self.dns_actions.reply(action.kind, action.target,
+                                                        action.lang, session_id(chat_id))
+                    await self._send(bot, chat_id, [escape(p) for p in split_text(text)])
 
     # --- the live check ---------------------------------------------------------------
 
@@ -402,11 +410,12 @@ class TelegramChannel:
 def build_application(config: Config, conversations: Conversations, *, limiter: CheckLimiter,
                       policy: CheckPolicy, base_url: str | None = None,
                       resolver: Resolver = system_resolver,
-                      retry_delays: Sequence[float] = SEND_RETRY_DELAYS) -> TelegramApp:
+                      retry_delays: Sequence[float] = SEND_RETRY_DELAYS,
+                      dns_actions: DnsActions | None = None) -> TelegramApp:
     """The bot's Application with its handlers; nothing is sent until it is started.
 
     `base_url` points the Bot API elsewhere (tests use a fake server on loopback);
-    `resolver` is the live check's name lookup.
+    `resolver` is the live check's name lookup; `dns_actions` the process's discovery.
     """
     # httpx logs each request's URL at INFO, and a Bot API URL holds the bot's token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -416,7 +425,7 @@ def build_application(config: Config, conversations: Conversations, *, limiter: 
         builder = builder.base_url(base_url)
     application = builder.build()
     TelegramChannel(conversations, limiter=limiter, policy=policy, resolver=resolver,
-                    retry_delays=retry_delays).install(application)
+                    retry_delays=retry_delays, dns_actions=dns_actions).install(application)
     return application
 
 

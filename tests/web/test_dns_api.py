@@ -34,6 +34,7 @@ def test_discover_an_address_on_a_hosted_domain(dns_client: TestClient) -> None:
     assert settings["source"] == "mx" and settings["provider"] == "gmail"
     assert settings["username"] == "anna@google-hosted.test"
     assert "MX-записи" in settings["notes"][0]
+    assert settings["text"].startswith("Google Workspace (anna@google-hosted.test)")
 
 
 def test_discover_a_bare_domain_by_srv(dns_client: TestClient) -> None:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.dns_actions import DnsActions
 from bot.channels.web.chat import ChatApi
 from bot.channels.web.check import CheckApi
 from bot.channels.web.dns import DnsApi
@@ -32,7 +33,6 @@ from bot.channels.web.metrics import WebMetrics
 from bot.check import CheckLimiter, CheckPolicy
 from bot.config import Config
 from bot.conversation import Conversations
-from bot.discover.discovery import default_discoverer
 
 WEBHOOK_MAX_BYTES = 1024 * 1024  # a Telegram update with a long message and its entities
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -65,12 +65,15 @@ def create_app(
     telegram: TelegramHook | None = None,
     static_dir: Path | None = None,
     metrics: WebMetrics | None = None,
+    dns_actions: DnsActions | None = None,
 ) -> Starlette:
-    """The whole web server; `limiter` is the process's one CheckLimiter."""
+    """The whole web server; `limiter` is the process's one CheckLimiter, `dns_actions`
+    the process's discovery (default: one over the configured resolver)."""
     metrics = metrics or WebMetrics()
     chat = ChatApi(conversations, metrics, config.agent_token)
     checks = CheckApi(policy, limiter, metrics)
-    dns = DnsApi(default_discoverer(config.resolver, policy, limiter), config.dnsbl, limiter)
+    dns = DnsApi(dns_actions or DnsActions.default(config.resolver, config.dnsbl, policy,
+                                                   limiter))
     files = StaticFiles(static_dir)
     schema = schema_for(telegram.path if telegram else None)
     schema_bytes = schema_json(schema)

@@ -1,0 +1,63 @@
+"""The chat's DNS actions, for every channel: settings discovery and the domain check.
+
+The engine asks for them as actions (kind "discover" or "domain-check", like the live
+check's "check"); a channel runs them here and shows the text. The web API uses the
+same two calls for its JSON answers. Both count against the live check's rate limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.check import CheckLimiter, CheckPolicy, CheckRefused
+from bot.check.report import refusal_text
+from bot.discover.discovery import Discoverer, default_discoverer
+from bot.discover.report import render_discovered, settings_with_discovery
+from bot.discover.texts import text as discovery_text
+from bot.domaincheck.run import DomainReport, check_domain, domain_name
+
+KINDS = ("discover", "domain-check")
+
+
+class DnsActions:
+    """One discoverer (and its cache), the blocklists to ask, the shared rate limiter."""
+
+    def __init__(self, discoverer: Discoverer, dnsbl: tuple[str, ...],
+                 limiter: CheckLimiter) -> None:
+        self.discoverer = discoverer
+        self.dnsbl = dnsbl
+        self.limiter = limiter
+
+    @classmethod
+    def default(cls, resolver: tuple[str, int] | None, dnsbl: tuple[str, ...],
+                policy: CheckPolicy, limiter: CheckLimiter) -> DnsActions:
+        return cls(default_discoverer(resolver, policy, limiter), dnsbl, limiter)
+
+    async def settings(self, address: str, lang: str, requester: str) -> dict[str, Any]:
+        """The settings object (with "text", as a person reads it); CheckRefused for input
+        that is not an address or a domain, or a requester over the limit."""
+        domain = domain_name(address)
+        self.limiter.admit(requester)
+        local = address.strip().rpartition("@")[0] if "@" in address else ""
+        settings = await settings_with_discovery(
+            self.discoverer, f"{local}@{domain}" if local else domain, lang)
+        return {**settings, "text": render_discovered(settings, lang)}
+
+    async def domain_report(self, text: str, requester: str) -> DomainReport:
+        """The domain check of `text` (a domain or an address); CheckRefused as settings(),
+        TimeoutError when DNS does not finish within the check's time limit."""
+        domain = domain_name(text)
+        self.limiter.admit(requester)
+        return await check_domain(domain, self.discoverer.dns, self.discoverer.policy,
+                                  dnsbl=self.dnsbl)
+
+    async def reply(self, kind: str, target: str, lang: str, requester: str) -> str:
+        """What the chat shows for an action of `kind` on `target`, refusals in words."""
+        try:
+            if kind == "discover":
+                return str((await self.settings(target, lang, requester))["text"])
+            return (await self.domain_report(target, requester)).render(lang)
+        except CheckRefused as refused:
+            return refusal_text(refused, lang)
+        except TimeoutError:
+            return discovery_text("ui", "timeout", lang)
