@@ -2,7 +2,8 @@
 
 It listens on zones.HTTPS (a loopback address of its own) and answers by the Host
 name the test zones point at it: a good config file, a 50 MB document, an entity
-bomb, a slow drip, and redirects to 127.0.0.1 (by address and by a name).
+bomb, a slow drip, redirects to 127.0.0.1 (by address and by a name), a redirect loop
+and a redirect to plain http.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import trustme
 
 from tests.dns.zones import HTTPS
 
-HOSTS = ("autoconfig-only", "huge-xml", "entities", "drip", "redirect", "redirect-name")
+HOSTS = ("autoconfig-only", "huge-xml", "entities", "drip", "redirect", "redirect-name",
+         "redirect-loop", "redirect-http")
 HUGE_BYTES = 50 * 1024 * 1024
 DRIP_SECONDS = 30.0
 
@@ -105,6 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._redirect(f"https://127.0.0.1:{port}/mail/config-v1.1.xml")
             elif name == "redirect-name":
                 self._redirect(f"https://loopback-name.test:{port}/mail/config-v1.1.xml")
+            elif name == "redirect-loop":
+                self._redirect(self.path)
+            elif name == "redirect-http":
+                self._redirect(f"http://{host}:{port}/mail/config-v1.1.xml")
             else:
                 self._send(404, b"not here")
 

@@ -89,6 +89,8 @@ async def test_cname_loops_end_quickly_with_nothing(discoverer: Make) -> None:
     ("huge-xml.test", "too_large"),
     ("entities.test", "xml_dtd"),
     ("drip.test", "timeout"),
+    ("redirect-loop.test", "too_many_redirects"),
+    ("redirect-http.test", "bad_redirect"),
 ])
 async def test_hostile_autoconfig_answers_are_bounded(discoverer: Make, https_policy: CheckPolicy,
                                                       domain: str, code: str) -> None:
@@ -167,3 +169,10 @@ def test_autoconfig_parser_refuses_dtds_and_garbage() -> None:
         with pytest.raises(AutoconfigError) as caught:
             parse_autoconfig(body, "x.test")
         assert caught.value.code == code
+
+
+async def test_a_certificate_from_an_unknown_ca_is_refused(discoverer: Make,
+                                                          https_policy: CheckPolicy) -> None:
+    found = await discoverer(replace(https_policy, cafile=None)).discover("autoconfig-only.test")
+    step = {s.source: s for s in found.steps}["autoconfig"]
+    assert (step.outcome, step.code) == ("failed", "certificate")

@@ -42,6 +42,8 @@ autoconfig.entities A {https}
 autoconfig.drip A {https}
 autoconfig.redirect A {https}
 autoconfig.redirect-name A {https}
+autoconfig.redirect-loop A {https}
+autoconfig.redirect-http A {https}
 loopback-name A 127.0.0.1
 
 ; No mail at all
