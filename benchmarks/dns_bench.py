@@ -203,7 +203,8 @@ async def _measure(dns_port: int, http_port: int, imap_port: int, policy: CheckP
         "MX + addresses": lambda: checks.mail_hosts(DOMAIN, fresh(), policy),
         "SPF (with include)": lambda: checks.spf(DOMAIN, fresh()),
         "DMARC": lambda: checks.dmarc(DOMAIN, fresh()),
-        "DKIM (11 selectors)": lambda: checks.dkim(DOMAIN, fresh()),
+        f"DKIM ({len(rules.dkim_selectors)} selectors)": lambda: checks.dkim(
+            DOMAIN, fresh(), rules.dkim_selectors),
         "MTA-STS": lambda: checks.mta_sts(DOMAIN, fresh()),
         "TLS-RPT": lambda: checks.tls_rpt(DOMAIN, fresh()),
         "reverse DNS (after MX)": ptr_alone,

@@ -1,12 +1,13 @@
 """The discovery rules as data: knowledge/mail-hosting.yaml read and checked.
 
 MX patterns name a hosting service (a knowledge-base provider or its own servers); the
-autoconfig URLs and the guessed servers are listed in the same file, so an editor (or
-a test) changes what discovery tries without touching Python.
+autoconfig URLs, the guessed servers and the domain check's DKIM selectors are listed
+in the same file, so an editor (or a test) changes them without touching Python.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
@@ -17,6 +18,7 @@ from bot.kb import KnowledgeError, Server, default_root, read_server
 from bot.yaml_reader import Node, Problem, Reader, read_yaml
 
 FILE = "mail-hosting.yaml"
+_SELECTOR = re.compile(r"[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class DiscoveryRules:
     hosting: tuple[Hosting, ...]
     autoconfig: tuple[str, ...]
     guesses: tuple[Server, ...]
+    dkim_selectors: tuple[str, ...]
 
     def hosting_for(self, mx_hosts: tuple[str, ...]) -> tuple[Hosting, str] | None:
         """The first hosting service serving one of the MX hosts (best first), and that host."""
@@ -56,7 +59,7 @@ def check_rules(root: Path, providers: set[str]) -> tuple[DiscoveryRules | None,
     if node is None:
         return None, problems
     r = Reader(FILE, problems)
-    r.unknown_keys(node, {"id", "hosting", "autoconfig", "guesses"})
+    r.unknown_keys(node, {"id", "hosting", "autoconfig", "guesses", "dkim_selectors"})
     hosting: list[Hosting] = []
     for item in r.get(node, "hosting", list) or []:
         entry = _hosting(item, r, providers)
@@ -72,9 +75,13 @@ def check_rules(root: Path, providers: set[str]) -> tuple[DiscoveryRules | None,
             r.fail(r.line_of(node, "autoconfig"),
                    f"autoconfig URL '{url}' must be https:// with {{domain}} in the host")
     guesses = _servers(node, "guesses", r)
+    selectors = tuple(s.lower() for s in r.strings(node, "dkim_selectors"))
+    for selector in selectors:
+        if not _SELECTOR.fullmatch(selector):
+            r.fail(r.line_of(node, "dkim_selectors"), f"'{selector}' is not a DKIM selector")
     if problems:
         return None, problems
-    return DiscoveryRules(tuple(hosting), urls, guesses), problems
+    return DiscoveryRules(tuple(hosting), urls, guesses, selectors), problems
 
 
 @cache

@@ -17,9 +17,6 @@ from bot.dnsclient import DnsClient, DnsError
 from bot.domaincheck.findings import Finding
 from bot.domaincheck.spf import MAX_LOOKUPS, evaluate, parse_spf, spf_records
 
-# Selectors the big mail services and common servers use, tried when none is given.
-DKIM_SELECTORS = ("google", "selector1", "selector2", "default", "mail", "k1", "yandex",
-                  "mailru", "dkim", "s1", "s2")
 # At most this many MX addresses get reverse-DNS and blocklist questions.
 MAX_MX_ADDRESSES = 8
 
@@ -129,8 +126,7 @@ async def dmarc(domain: str, dns: DnsClient) -> list[Finding]:
     return findings
 
 
-async def dkim(domain: str, dns: DnsClient,
-               selectors: tuple[str, ...] = DKIM_SELECTORS) -> list[Finding]:
+async def dkim(domain: str, dns: DnsClient, selectors: tuple[str, ...]) -> list[Finding]:
     answers = await asyncio.gather(
         *(dns.txt(f"{s}._domainkey.{domain}") for s in selectors), return_exceptions=True)
     found: list[str] = []

@@ -13,7 +13,6 @@ from bot.check.settings import CheckPolicy
 from bot.config import dnsbl_zones, load_config
 from bot.discover.cli import resolver_from
 from bot.dnsclient import DnsClient
-from bot.domaincheck.checks import DKIM_SELECTORS
 from bot.domaincheck.run import check_domain, domain_name
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
@@ -27,7 +26,7 @@ def run_domain_check(args: argparse.Namespace, policy: CheckPolicy, lang: str) -
         print(refusal_text(refused, lang), file=sys.stderr)
         return EXIT_REFUSED
     dnsbl = dnsbl_zones(args.dnsbl, "--dnsbl") if args.dnsbl is not None else load_config().dnsbl
-    selectors = tuple(args.dkim_selector) if args.dkim_selector else DKIM_SELECTORS
+    selectors = tuple(args.dkim_selector) if args.dkim_selector else None
     dns = DnsClient(resolver_from(args), policy.dns_timeout)
     try:
         report = asyncio.run(check_domain(domain, dns, policy, dnsbl=dnsbl,

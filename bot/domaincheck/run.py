@@ -15,6 +15,7 @@ from typing import Any
 from bot.check.errors import CheckRefused
 from bot.check.settings import CheckPolicy
 from bot.check.target import HostTarget, parse_target
+from bot.discover.rules import load_rules
 from bot.dnsclient import DnsClient
 from bot.domaincheck import checks
 from bot.domaincheck.findings import STATUSES, Finding, Status, ui_text
@@ -62,9 +63,11 @@ def domain_name(text: str) -> str:
 
 async def check_domain(domain: str, dns: DnsClient, policy: CheckPolicy, *,
                        dnsbl: tuple[str, ...] = (),
-                       dkim_selectors: tuple[str, ...] = checks.DKIM_SELECTORS) -> DomainReport:
+                       dkim_selectors: tuple[str, ...] | None = None) -> DomainReport:
     """Every finding about `domain` (a name domain_name accepted), within the policy's
-    check_timeout (TimeoutError past it); MX addresses are judged by the SSRF policy."""
+    check_timeout (TimeoutError past it); MX addresses are judged by the SSRF policy.
+    DKIM keys are looked for under `dkim_selectors`, else those of mail-hosting.yaml."""
+    selectors = dkim_selectors or load_rules().dkim_selectors
     started = time.perf_counter()
     timeout = policy.check_timeout
     hosts_task = asyncio.ensure_future(checks.mail_hosts(domain, dns, policy))
@@ -76,7 +79,7 @@ async def check_domain(domain: str, dns: DnsClient, policy: CheckPolicy, *,
     parts: list[Callable[[], Awaitable[list[Finding]]]] = [
         checks.guarded("spf", lambda: checks.spf(domain, dns)),
         checks.guarded("dmarc", lambda: checks.dmarc(domain, dns)),
-        checks.guarded("dkim", lambda: checks.dkim(domain, dns, dkim_selectors)),
+        checks.guarded("dkim", lambda: checks.dkim(domain, dns, selectors)),
         checks.guarded("mta-sts", lambda: checks.mta_sts(domain, dns)),
         checks.guarded("tls-rpt", lambda: checks.tls_rpt(domain, dns)),
         checks.guarded("ptr", lambda: after_mx(lambda h: checks.reverse_dns(h, dns))),

@@ -28,6 +28,7 @@ from bot.domaincheck.findings import catalogue
     ("mx3.mail.ovh.net", "ovh"),
     ("mailstore1.secureserver.net", "godaddy-workspace"),
     ("mailsec.protonmail.ch", "proton-custom-domain"),
+    ("mx.pec.aruba.it", "aruba-pec-domain"),
     ("aspmx.l.google.com.evil.example", None),
     ("mail.protection.outlook.com.example", None),
     ("mx.example.com", None),
