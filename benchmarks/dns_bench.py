@@ -37,6 +37,7 @@ import trustme
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.check_bench import _imap as imap_server
 from bot.check import CheckLimiter, CheckPolicy
 from bot.discover.autoconfig import autoconfig_servers
 from bot.discover.discovery import Discoverer
@@ -124,20 +125,6 @@ async def _autoconfig(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     writer.close()
 
 
-async def _imap(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                delay: float) -> None:
-    await asyncio.sleep(delay)
-    writer.write(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] bench ready\r\n")
-    while line := await reader.readline():
-        tag = line.split(b" ", 1)[0]
-        if b"LOGOUT" in line.upper():
-            writer.write(b"* BYE\r\n" + tag + b" OK\r\n")
-            break
-        writer.write(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK\r\n")
-    await writer.drain()
-    writer.close()
-
-
 def _serve(pipe: Connection, nsd_port: int, cert_dir: str, args: argparse.Namespace) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -148,7 +135,7 @@ def _serve(pipe: Connection, nsd_port: int, cert_dir: str, args: argparse.Namesp
         http = await asyncio.start_server(
             lambda r, w: _autoconfig(r, w, args.http_ms / 1000), LOOPBACK, 0, ssl=context)
         imap = await asyncio.start_server(
-            lambda r, w: _imap(r, w, args.imap_ms / 1000), LOOPBACK, 0, ssl=context)
+            lambda r, w: imap_server(r, w, args.imap_ms / 1000), LOOPBACK, 0, ssl=context)
         pipe.send((proxy.get_extra_info("sockname")[1], http.sockets[0].getsockname()[1],
                    imap.sockets[0].getsockname()[1]))
         await loop.run_in_executor(None, pipe.recv)
