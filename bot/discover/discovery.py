@@ -11,6 +11,7 @@ others gave none. Results are cached for the TTL of the records they rest on.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Mapping
@@ -29,8 +30,8 @@ from bot.discover.srv import srv_servers
 from bot.dnsclient import DnsClient, DnsError
 from bot.kb import Knowledge, Server
 
-SOURCES = ("mx", "srv", "autoconfig", "guess")
 CACHE_SIZE = 1024
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,22 +71,21 @@ class Discoverer:
         self._clock = clock
         self._cache: OrderedDict[str, tuple[float, Discovery]] = OrderedDict()
 
-    async def discover(self, domain: str, sources: tuple[str, ...] = SOURCES) -> Discovery:
+    async def discover(self, domain: str) -> Discovery:
         """The servers of `domain` (already a checked host name), from the cache if fresh."""
-        key = f"{domain}/{','.join(sources)}"
-        cached = self._cache.get(key)
+        cached = self._cache.get(domain)
         if cached is not None and cached[0] > self._clock():
             return cached[1]
-        discovery = await self._run(domain, sources)
+        discovery = await self._run(domain)
         ttl = discovery.found.ttl if discovery.found else 0
         if ttl > 0:
-            self._cache[key] = (self._clock() + ttl, discovery)
-            self._cache.move_to_end(key)
+            self._cache[domain] = (self._clock() + ttl, discovery)
+            self._cache.move_to_end(domain)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return discovery
 
-    async def _run(self, domain: str, sources: tuple[str, ...]) -> Discovery:
+    async def _run(self, domain: str) -> Discovery:
         started = time.perf_counter()
         steps: dict[str, Callable[[], Coroutine[Any, Any, Found | None]]] = {
             "mx": lambda: self._mx(domain),
@@ -96,7 +96,7 @@ class Discoverer:
             "guess": lambda: guessed_servers(
                 domain, self.rules.guesses, self.policy, self.dns.resolve_host, self.limiter),
         }
-        tasks = {source: asyncio.create_task(steps[source]()) for source in sources}
+        tasks = {source: asyncio.create_task(step()) for source, step in steps.items()}
         outcomes: list[Step] = []
         found: Found | None = None
         try:
@@ -141,6 +141,9 @@ async def _outcome(source: str, task: asyncio.Task[Found | None]) -> tuple[Step,
         return Step(source, "refused", refused.code, str(refused), refused.params), None
     except (DnsError, FetchError) as exc:
         return Step(source, "failed", exc.code, str(exc)), None
+    except Exception as exc:  # a hostile answer that slipped past a guard ends one step only
+        log.exception("discovery step %s failed", source)
+        return Step(source, "failed", "internal", type(exc).__name__), None
     if found is None:
         return Step(source, "nothing"), None
     return Step(source, "found", detail=found.via), found

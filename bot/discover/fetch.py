@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from bot.check.errors import CheckRefused
 from bot.check.policy import vet_addresses
@@ -24,6 +24,7 @@ MAX_BODY = 256 * 1024
 MAX_HEAD = 16 * 1024
 MAX_REDIRECTS = 3
 HTTPS_PORT = 443
+_PATH_SAFE = "/%=&;:@!$'()*+,~-._"
 
 
 class FetchError(Exception):
@@ -75,9 +76,12 @@ async def _get(url: str, policy: CheckPolicy, dns: DnsClient,
         addresses[0], parts.port or HTTPS_PORT, ssl=context, server_hostname=host,
         limit=MAX_HEAD)
     try:
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Percent-encoded, so a hostile Location cannot add spaces, lines or non-ASCII.
+        path = quote(parts.path or "/", safe=_PATH_SAFE) + (
+            f"?{quote(parts.query, safe=_PATH_SAFE)}" if parts.query else "")
+        authority = host if parts.port is None else f"{host}:{parts.port}"
         # HTTP/1.0: the answer is never chunked and ends when the server closes.
-        writer.write(f"GET {path} HTTP/1.0\r\nHost: {parts.netloc}\r\n"
+        writer.write(f"GET {path} HTTP/1.0\r\nHost: {authority}\r\n"
                      "User-Agent: mailhelp\r\nAccept: application/xml, text/xml\r\n"
                      "Connection: close\r\n\r\n".encode("ascii"))
         await writer.drain()

@@ -3,7 +3,7 @@
 It listens on zones.HTTPS (a loopback address of its own) and answers by the Host
 name the test zones point at it: a good config file, a 50 MB document, an entity
 bomb, a slow drip, redirects to 127.0.0.1 (by address and by a name), a redirect loop
-and a redirect to plain http.
+a redirect to plain http and one to a path with spaces and non-ASCII letters.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import trustme
 from tests.dns.zones import HTTPS
 
 HOSTS = ("autoconfig-only", "huge-xml", "entities", "drip", "redirect", "redirect-name",
-         "redirect-loop", "redirect-http")
+         "redirect-loop", "redirect-http", "redirect-odd")
 HUGE_BYTES = 50 * 1024 * 1024
 DRIP_SECONDS = 30.0
 
@@ -109,6 +109,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._redirect(f"https://loopback-name.test:{port}/mail/config-v1.1.xml")
             elif name == "redirect-loop":
                 self._redirect(self.path)
+            elif name == "redirect-odd" and self.path == "/mail/config-v1.1.xml":
+                self._redirect("/mail/config v1.1.xml?x=\u00fc\u00fc")
             elif name == "redirect-http":
                 self._redirect(f"http://{host}:{port}/mail/config-v1.1.xml")
             else:

@@ -176,3 +176,8 @@ async def test_a_certificate_from_an_unknown_ca_is_refused(discoverer: Make,
     found = await discoverer(replace(https_policy, cafile=None)).discover("autoconfig-only.test")
     step = {s.source: s for s in found.steps}["autoconfig"]
     assert (step.outcome, step.code) == ("failed", "certificate")
+
+
+async def test_an_odd_redirect_path_is_encoded_not_fatal(discoverer: Make) -> None:
+    found = await discoverer().discover("redirect-odd.test")
+    assert outcomes(found)["autoconfig"] == ("nothing", "")  # the server's 404, not a crash

@@ -44,6 +44,7 @@ autoconfig.redirect A {https}
 autoconfig.redirect-name A {https}
 autoconfig.redirect-loop A {https}
 autoconfig.redirect-http A {https}
+autoconfig.redirect-odd A {https}
 loopback-name A 127.0.0.1
 
 ; No mail at all
