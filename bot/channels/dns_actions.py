@@ -12,9 +12,10 @@ from typing import Any
 from bot.check import CheckLimiter, CheckPolicy, CheckRefused
 from bot.check.report import refusal_text
 from bot.discover.discovery import Discoverer, default_discoverer
+from bot.discover.found import domain_of
 from bot.discover.report import render_discovered, settings_with_discovery
 from bot.discover.texts import text as discovery_text
-from bot.domaincheck.run import DomainReport, check_domain, domain_name
+from bot.domaincheck.run import DomainReport, check_domain
 
 KINDS = ("discover", "domain-check")
 
@@ -36,17 +37,15 @@ class DnsActions:
     async def settings(self, address: str, lang: str, requester: str) -> dict[str, Any]:
         """The settings object (with "text", as a person reads it); CheckRefused for input
         that is not an address or a domain, or a requester over the limit."""
-        domain = domain_name(address)
+        domain_of(address)
         self.limiter.admit(requester)
-        local = address.strip().rpartition("@")[0] if "@" in address else ""
-        settings = await settings_with_discovery(
-            self.discoverer, f"{local}@{domain}" if local else domain, lang)
+        settings = await settings_with_discovery(self.discoverer, address, lang)
         return {**settings, "text": render_discovered(settings, lang)}
 
     async def domain_report(self, text: str, requester: str) -> DomainReport:
         """The domain check of `text` (a domain or an address); CheckRefused as settings(),
         TimeoutError when DNS does not finish within the check's time limit."""
-        domain = domain_name(text)
+        domain = domain_of(text)
         self.limiter.admit(requester)
         return await check_domain(domain, self.discoverer.dns, self.discoverer.policy,
                                   dnsbl=self.dnsbl)

@@ -38,12 +38,13 @@ class _Entry:
 
 async def autoconfig_servers(domain: str, urls: tuple[str, ...], policy: CheckPolicy,
                              dns: DnsClient, timeout: float) -> Found | None:
-    """The servers of the first autoconfig URL that answers with a usable file.
+    """The servers of the first autoconfig URL (in the rules' order) that gives a usable
+    file; all URLs are asked at once.
 
-    A refusal by the SSRF guard (CheckRefused) ends the step: the domain pointed at a
-    place the bot may not go. Other failures move on to the next URL.
+    A refusal by the SSRF guard (CheckRefused) is raised first: the domain pointed at a
+    place the bot may not go; then a bounded failure (too large, too slow, a DTD...).
+    A URL that is simply not there is no failure.
     """
-    # Both URLs are asked at once; the first in the list that gives servers wins.
     urls_for_domain = [template.replace("{domain}", domain) for template in urls]
     outcomes = await asyncio.gather(
         *(_servers_at(url, domain, policy, dns, timeout) for url in urls_for_domain),
@@ -53,14 +54,11 @@ async def autoconfig_servers(domain: str, urls: tuple[str, ...], policy: CheckPo
         if isinstance(outcome, tuple):
             return Found("autoconfig", outcome, via=url)
         failures.append(outcome)
-    # What matters most: a refusal, then a bounded failure; "not there" is no failure.
+    refusal = next((f for f in failures if isinstance(f, CheckRefused)), None)
+    if refusal is not None:
+        raise refusal
     for failure in failures:
-        if isinstance(failure, CheckRefused):
-            raise failure
-    for failure in failures:
-        if isinstance(failure, FetchError) and failure.code not in _ABSENT:
-            raise failure
-        if not isinstance(failure, FetchError):
+        if not (isinstance(failure, FetchError) and failure.code in _ABSENT):
             raise failure
     return None
 

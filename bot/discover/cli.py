@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 
 from bot.config import load_config, resolver_setting
 
@@ -33,6 +34,8 @@ def resolver_from(args: argparse.Namespace) -> tuple[str, int] | None:
 def run(args: argparse.Namespace) -> int:
     """Print the settings for args.address, discovering them when needed."""
     # Imported here: `mailhelp` builds this parser for every command, DNS code is heavy.
+    from bot.check.errors import CheckRefused
+    from bot.check.report import refusal_text
     from bot.check.settings import CheckPolicy
     from bot.discover.discovery import default_discoverer
     from bot.discover.report import render_discovered, settings_with_discovery
@@ -40,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
     config = load_config()
     policy = CheckPolicy(allow_private=config.check_allow_private)
     discoverer = default_discoverer(resolver_from(args), policy)
-    settings = asyncio.run(settings_with_discovery(discoverer, args.address, args.lang))
+    try:
+        settings = asyncio.run(settings_with_discovery(discoverer, args.address, args.lang))
+    except CheckRefused as refused:
+        print(refusal_text(refused, args.lang), file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(settings, ensure_ascii=False, indent=2))
     else:

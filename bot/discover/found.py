@@ -36,3 +36,13 @@ def valid_host(text: str) -> bool:
     except CheckRefused:
         return False
     return isinstance(target, HostTarget) and target.port is None and not target.is_ip
+
+
+def domain_of(text: str) -> str:
+    """The domain `text` names (an address's domain counts); CheckRefused when it is none."""
+    text = text.strip()
+    target = parse_target(text.rpartition("@")[2] if "@" in text else text)
+    if not isinstance(target, HostTarget) or target.is_ip or target.port is not None \
+            or "." not in target.host:
+        raise CheckRefused("bad_host")
+    return target.host

@@ -13,18 +13,21 @@ from bot.answer import SECURITY_LABELS, provider_notes, settings_for
 from bot.check.errors import CheckRefused
 from bot.check.messages import catalogue as check_messages
 from bot.discover.discovery import Discoverer, Discovery, Step
+from bot.discover.found import domain_of
 from bot.discover.texts import text
 from bot.kb import Server
 
 
-async def settings_with_discovery(discoverer: Discoverer, address: str,
+async def settings_with_discovery(discoverer: Discoverer, text: str,
                                   lang: str) -> dict[str, Any]:
-    """The settings object for `address` (or a bare domain), with `source` and `steps`."""
-    address = address.strip()
-    known = settings_for(discoverer.knowledge, address)
+    """The settings object for an address (or a bare domain), with `source` and `steps`;
+    CheckRefused when `text` is neither."""
+    text = text.strip()
+    known = settings_for(discoverer.knowledge, text)
     if known.provider is not None:
         return {**known.as_json(lang), "source": "knowledge", "steps": []}
-    domain = address.rpartition("@")[2].lower()
+    domain = domain_of(text)
+    address = f"{text.rpartition('@')[0]}@{domain}" if "@" in text else domain
     discovery = await discoverer.discover(domain)
     return discovered_json(discoverer, address, discovery, lang)
 

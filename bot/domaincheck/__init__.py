@@ -2,6 +2,6 @@
 TLS-RPT, reverse DNS, blocklists), each finding explained and linked to its topic."""
 
 from bot.domaincheck.findings import Finding
-from bot.domaincheck.run import DomainReport, check_domain, domain_name
+from bot.domaincheck.run import DomainReport, check_domain
 
-__all__ = ["DomainReport", "Finding", "check_domain", "domain_name"]
+__all__ = ["DomainReport", "Finding", "check_domain"]

@@ -12,8 +12,9 @@ from bot.check.report import refusal_text
 from bot.check.settings import CheckPolicy
 from bot.config import dnsbl_zones, load_config
 from bot.discover.cli import resolver_from
+from bot.discover.found import domain_of
 from bot.dnsclient import DnsClient
-from bot.domaincheck.run import check_domain, domain_name
+from bot.domaincheck.run import check_domain
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
 
@@ -21,7 +22,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
 def run_domain_check(args: argparse.Namespace, policy: CheckPolicy, lang: str) -> int:
     """Check args.domain and print the findings; the exit status says how it went."""
     try:
-        domain = domain_name(args.domain)
+        domain = domain_of(args.domain)
     except CheckRefused as refused:
         print(refusal_text(refused, lang), file=sys.stderr)
         return EXIT_REFUSED

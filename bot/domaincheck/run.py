@@ -12,9 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.check.errors import CheckRefused
 from bot.check.settings import CheckPolicy
-from bot.check.target import HostTarget, parse_target
 from bot.discover.rules import load_rules
 from bot.dnsclient import DnsClient
 from bot.domaincheck import checks
@@ -51,20 +49,10 @@ class DomainReport:
         return "\n".join(lines)
 
 
-def domain_name(text: str) -> str:
-    """The domain in `text` (an address's domain counts); CheckRefused when it is none."""
-    text = text.strip()
-    target = parse_target(text.rpartition("@")[2] if "@" in text else text)
-    if not isinstance(target, HostTarget) or target.is_ip or target.port is not None \
-            or "." not in target.host:
-        raise CheckRefused("bad_host")
-    return target.host
-
-
 async def check_domain(domain: str, dns: DnsClient, policy: CheckPolicy, *,
                        dnsbl: tuple[str, ...] = (),
                        dkim_selectors: tuple[str, ...] | None = None) -> DomainReport:
-    """Every finding about `domain` (a name domain_name accepted), within the policy's
+    """Every finding about `domain` (a name domain_of accepted), within the policy's
     check_timeout (TimeoutError past it); MX addresses are judged by the SSRF policy.
     DKIM keys are looked for under `dkim_selectors`, else those of mail-hosting.yaml."""
     selectors = dkim_selectors or load_rules().dkim_selectors

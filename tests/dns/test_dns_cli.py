@@ -88,3 +88,10 @@ def test_check_needs_a_target_or_a_domain(capsys: pytest.CaptureFixture[str]) ->
     assert code == 2 and "--domain" in err
     code, _, err = run(capsys, "check", "--domain", "127.0.0.1")
     assert code == 2 and "refused" in err.lower()
+
+
+@pytest.mark.parametrize("text", ["not an address", "anna@127.0.0.1", "anna@host.test:25", ""])
+def test_settings_discover_refuses_what_is_no_address(capsys: pytest.CaptureFixture[str],
+                                                      dns_server: DnsServer, text: str) -> None:
+    code, out, err = run(capsys, "settings", text, "--discover", "--resolver", dns_server.address)
+    assert code == 2 and out == "" and "refused" in err.lower()

@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 
 from bot.check import CheckPolicy, CheckRefused
+from bot.discover.found import domain_of
 from bot.dnsclient import DnsClient, parse_resolver
 from bot.domaincheck.findings import catalogue
-from bot.domaincheck.run import check_domain, domain_name
+from bot.domaincheck.run import check_domain
 from bot.kb import LANGS
 from tests.dns.conftest import QUICK
 
@@ -80,11 +81,11 @@ async def test_a_dead_resolver_ends_within_the_timeout() -> None:
                                   "localhost", "\x00.test"])
 def test_what_is_not_a_domain_is_refused(text: str) -> None:
     with pytest.raises(CheckRefused):
-        domain_name(text)
+        domain_of(text)
 
 
 def test_an_address_counts_as_its_domain() -> None:
-    assert domain_name(" Anna@Company.Example ") == "company.example"
+    assert domain_of(" Anna@Company.Example ") == "company.example"
 
 
 def test_every_finding_has_every_language_and_the_same_placeholders() -> None:
