@@ -40,6 +40,7 @@ class DnsError(Exception):
     def __init__(self, code: str, name: str, detail: str) -> None:
         self.code = code
         self.name = name
+        self.detail = detail
         super().__init__(f"{name}: {detail}")
 
 

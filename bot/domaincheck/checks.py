@@ -17,7 +17,9 @@ from bot.dnsclient import DnsClient, DnsError
 from bot.domaincheck.findings import Finding
 from bot.domaincheck.spf import MAX_LOOKUPS, evaluate, parse_spf, spf_records
 
-# At most this many MX addresses get reverse-DNS and blocklist questions.
+# Bounds on what one domain can make the check ask: MX hosts looked at (best first), and
+# MX addresses given reverse-DNS and blocklist questions.
+MAX_MX_HOSTS = 10
 MAX_MX_ADDRESSES = 8
 
 
@@ -38,7 +40,7 @@ def guarded(check: str, run: Callable[[], Awaitable[list[Finding]]]
         except DnsError as exc:
             if exc.code == "txt_too_large":
                 return [Finding(check, "txt_too_large", {"name": exc.name})]
-            return [Finding(check, "dns_error", {"name": exc.name, "detail": str(exc)})]
+            return [Finding(check, "dns_error", {"name": exc.name, "detail": exc.detail})]
     return wrapper
 
 
@@ -48,8 +50,8 @@ async def mail_hosts(domain: str, dns: DnsClient, policy: CheckPolicy) -> MailHo
         answer = await dns.mx(domain)
     except DnsError as exc:
         return MailHosts((), (Finding("mx", "dns_error", {"name": exc.name,
-                                                          "detail": str(exc)}),))
-    hosts = [r.host for r in answer.records]
+                                                          "detail": exc.detail}),))
+    hosts = [r.host for r in answer.records][:MAX_MX_HOSTS]
     if not hosts:
         return MailHosts((), (Finding("mx", "mx_missing", {"domain": domain}),))
     if hosts == ["."]:
@@ -58,13 +60,12 @@ async def mail_hosts(domain: str, dns: DnsClient, policy: CheckPolicy) -> MailHo
     findings: list[Finding] = []
     addresses: list[tuple[str, str]] = []
     for host, outcome in zip(hosts, outcomes, strict=True):
-        if isinstance(outcome, DnsError) or (not isinstance(outcome, BaseException)
-                                             and not outcome.records):
-            detail = str(outcome) if isinstance(outcome, DnsError) else "no A or AAAA record"
+        if isinstance(outcome, BaseException) and not isinstance(outcome, DnsError):
+            raise outcome
+        if isinstance(outcome, DnsError) or not outcome.records:
+            detail = outcome.detail if isinstance(outcome, DnsError) else "no A or AAAA record"
             findings.append(Finding("mx", "mx_unresolvable", {"host": host, "detail": detail}))
             continue
-        if isinstance(outcome, BaseException):
-            raise outcome
         for ip in outcome.records:
             try:
                 vet_addresses(host, [ip], policy)
@@ -85,7 +86,7 @@ async def spf(domain: str, dns: DnsClient) -> list[Finding]:
         return [Finding("spf", "spf_multiple", {"domain": domain, "count": str(len(records))})]
     record = parse_spf(records[0])
     if record.bad_term is not None:
-        return [Finding("spf", "spf_syntax", {"domain": domain, "term": record.bad_term})]
+        return [Finding("spf", "spf_syntax", {"domain": domain, "term": _shown(record.bad_term)})]
     verdict = await evaluate(record, dns)
     findings: list[Finding] = []
     if verdict.missing_include is not None:
@@ -99,7 +100,7 @@ async def spf(domain: str, dns: DnsClient) -> list[Finding]:
         findings.append(Finding("spf", "spf_pass_all", {"domain": domain, "all": final}))
     elif final == "?all":
         findings.append(Finding("spf", "spf_weak_all", {"domain": domain, "all": final}))
-    elif not final and not any(t for t in record.text.lower().split() if "redirect=" in t):
+    elif not final and "redirect=" not in record.text.lower():
         findings.append(Finding("spf", "spf_no_all", {"domain": domain}))
     if not findings:
         findings.append(Finding("spf", "spf_ok", {"domain": domain, "all": final or "redirect",
@@ -118,7 +119,8 @@ async def dmarc(domain: str, dns: DnsClient) -> list[Finding]:
     tags = _tags(records[0])
     policy = tags.get("p", "").lower()
     if policy not in ("none", "quarantine", "reject"):
-        return [Finding("dmarc", "dmarc_syntax", {"domain": domain, "record": records[0]})]
+        return [Finding("dmarc", "dmarc_syntax", {"domain": domain,
+                                                  "record": _shown(records[0])})]
     findings = [Finding("dmarc", "dmarc_none" if policy == "none" else "dmarc_ok",
                         {"domain": domain, "policy": policy})]
     if not tags.get("rua"):
@@ -204,8 +206,14 @@ async def _policy_record(domain: str, dns: DnsClient, name: str, version: str,
         return [Finding(check, f"{code}_missing", {"domain": domain})]
     tags = _tags(records[0])
     if len(records) > 1 or not all(tags.get(key) for key in required):
-        return [Finding(check, f"{code}_syntax", {"domain": domain, "record": records[0]})]
+        return [Finding(check, f"{code}_syntax", {"domain": domain,
+                                                  "record": _shown(records[0])})]
     return [Finding(check, f"{code}_ok", {"domain": domain})]
+
+
+def _shown(text: str, limit: int = 120) -> str:
+    """A record's text as quoted in a finding: whatever DNS holds, at most `limit` chars."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _tags(record: str) -> dict[str, str]:

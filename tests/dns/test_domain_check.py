@@ -42,6 +42,11 @@ async def test_a_healthy_domain_has_only_good_findings(dns: DnsClient) -> None:
     ("listed.test", {"dnsbl_listed", "dmarc_none", "dmarc_no_rua"}),
     ("loop.test", {"mx_unresolvable"}),
     ("bigtxt.test", {"txt_too_large"}),
+    ("broken.test", {"mx_null", "spf_syntax", "dmarc_syntax", "dkim_revoked",
+                     "mta_sts_syntax", "tlsrpt_syntax"}),
+    ("twice.test", {"spf_multiple", "dmarc_multiple"}),
+    ("weak.test", {"spf_include_missing", "spf_weak_all"}),
+    ("noall.test", {"spf_no_all"}),
 ])
 async def test_each_planted_problem_is_reported(dns: DnsClient, domain: str,
                                                 planted: set[str]) -> None:

@@ -88,6 +88,24 @@ imap.loopback A 127.0.0.1
 smtp.loopback A 127.0.0.1
 autoconfig.loopback A 127.0.0.1
 
+; Every record present and broken; a null MX
+broken MX 0 .
+broken TXT "v=spf1 ip4:300.1.1.1 -all"
+_dmarc.broken TXT "v=DMARC1; p=maybe"
+selector1._domainkey.broken TXT "v=DKIM1; k=rsa; p="
+_mta-sts.broken TXT "v=STSv1;"
+_smtp._tls.broken TXT "v=TLSRPTv1;"
+
+; Two SPF and two DMARC records
+twice TXT "v=spf1 -all"
+twice TXT "v=spf1 mx -all"
+_dmarc.twice TXT "v=DMARC1; p=reject"
+_dmarc.twice TXT "v=DMARC1; p=none"
+
+; SPF including a name without SPF and ending in ?all; SPF without any all
+weak TXT "v=spf1 include:nomail.test ?all"
+noall TXT "v=spf1 mx"
+
 ; Guessable servers (Dovecot and Postfix on loopback)
 imap.guess A {guess}
 smtp.guess A {guess}
