@@ -6,6 +6,7 @@ import pytest
 
 from bot.check import CheckPolicy, CheckRefused
 from bot.check.policy import vet_addresses
+from bot.config import ConfigError, load_config
 from bot.dnsclient import parse_resolver
 
 
@@ -39,3 +40,15 @@ def test_trusted_networks_let_only_themselves_through() -> None:
 def test_a_trusted_network_must_be_a_network() -> None:
     with pytest.raises(ValueError, match="trusted_networks"):
         CheckPolicy(trusted_networks=("10.0.0.0/33",))
+
+
+def test_resolver_and_blocklist_settings() -> None:
+    config = load_config({"MAILHELP_RESOLVER": "127.0.0.1:5353",
+                          "MAILHELP_DNSBL": "zen.example, bl.example."})
+    assert config.resolver == ("127.0.0.1", 5353)
+    assert config.dnsbl == ("zen.example", "bl.example")
+    assert load_config({}).resolver is None and load_config({}).dnsbl == ()
+    with pytest.raises(ConfigError, match="MAILHELP_RESOLVER"):
+        load_config({"MAILHELP_RESOLVER": "dns.example"})
+    with pytest.raises(ConfigError, match="MAILHELP_DNSBL"):
+        load_config({"MAILHELP_DNSBL": "bad zone!"})
