@@ -91,7 +91,12 @@ class DnsClient:
 
     def __init__(self, nameserver: tuple[str, int] | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
-        resolver = dns.asyncresolver.Resolver(configure=nameserver is None)
+        try:
+            resolver = dns.asyncresolver.Resolver(configure=nameserver is None)
+        except dns.resolver.NoResolverConfiguration:
+            # No /etc/resolv.conf: every question fails as "the DNS server failed to
+            # answer" until MAILHELP_RESOLVER names one; the rest of mailhelp works.
+            resolver = dns.asyncresolver.Resolver(configure=False)
         if nameserver is not None:
             resolver.nameservers = [nameserver[0]]
             resolver.port = nameserver[1]
