@@ -47,6 +47,8 @@ def running_nsd(binary: str, zones: Mapping[str, str]) -> Iterator[DnsServer]:
         "  server-count: 1",
         "  verbosity: 1",
         "  hide-version: yes",
+        # No response rate limiting: every test and benchmark question gets its answer.
+        "  rrl-ratelimit: 0",
         "remote-control:",
         "  control-enable: no",
     ]
