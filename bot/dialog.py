@@ -26,6 +26,8 @@ from bot.when import days_ago
 COMMANDS = ("start", "help", "menu", "back", "language", "check")
 MAX_BACK = 20  # how many steps "back" remembers
 MAX_CHAIN = 12  # states entered in one turn through plain `next`: a guard against loops
+# Topics about mail that bounces or lands in spam: a domain named with them is checked.
+DOMAIN_CHECK_TOPICS = ("my-mail-goes-to-spam", "spam-rejected", "bounce-report")
 _HOST_PORT = re.compile(r"\b(?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,24}(?::\d{1,5})?\b")
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "it": "Italiano"}
 
@@ -72,7 +74,7 @@ class Button:
 class Action:
     """Something for the channel to do besides showing text."""
 
-    kind: Literal["check", "human"]
+    kind: Literal["check", "discover", "domain-check", "human"]
     target: str
     lang: str = "en"  # the conversation's language, for what the channel shows
 
@@ -341,6 +343,14 @@ class Engine:
             target = _check_target(text)
             if target:
                 reply = replace(reply, actions=(Action("check", target, session.language),))
+        elif result.matches[0].topic in DOMAIN_CHECK_TOPICS:
+            domain = _domain(text)
+            if domain:
+                said = _("I am also checking what DNS says about the mail of {domain}: MX, "
+                         "SPF, DKIM, DMARC and more. It needs no password.").format(
+                    domain=domain)
+                reply = replace(reply, text=f"{reply.text}\n\n{said}", actions=(
+                    Action("domain-check", domain, session.language),))
         return Turn(session, (reply,))
 
     # --- moving between states ---------------------------------------------------------
@@ -435,8 +445,11 @@ class Engine:
 
     def _extra(self, session: Session, state: State) -> tuple[Action, ...]:
         """The live check a `show: check` state offers: the provider's servers, or for an
-        unknown provider the address's own domain."""
+        unknown provider the address's own domain; for an unknown provider's settings,
+        discovery."""
         address = str(session.vars.get("address", ""))
+        if state.show == "settings" and address and "provider" not in session.vars:
+            return (Action("discover", address, session.language),)
         if state.show != "check" or not address:
             return ()
         target = address if "provider" in session.vars else address.rpartition("@")[2]
@@ -446,6 +459,10 @@ class Engine:
         _ = self._(session)
         lang = session.language
         if block == "settings":
+            if provider is None and "address" in session.vars:
+                return _("I am looking up the mail settings of {domain} on the internet: its "
+                         "DNS records and its setup file. It needs no password.").format(
+                    domain=str(session.vars["address"]).rpartition("@")[2])
             if provider is None:
                 return _("I do not know the servers of this provider. Look for 'IMAP/SMTP "
                          "settings' in its help pages, or ask its support.")
@@ -553,6 +570,12 @@ class Engine:
 
     def _(self, session: Session) -> Callable[[str], str]:
         return translations(session.language).gettext
+
+
+def _domain(text: str) -> str | None:
+    """The domain a message names, by an address or a bare domain name."""
+    found = ADDRESS.search(text) or _HOST_PORT.search(text.lower())
+    return found.group(0).rpartition("@")[2].partition(":")[0].lower() if found else None
 
 
 def _check_target(text: str) -> str | None:
