@@ -155,7 +155,7 @@ def run_settings(args: argparse.Namespace) -> int:
 def run_lint(args: argparse.Namespace) -> int:
     root = args.root or kb.default_root()
     knowledge, problems = kb.check(root)
-    rules, rule_problems = check_rules(root, set(knowledge.providers if knowledge else ()))
+    rules, rule_problems = check_rules(root, set(knowledge.providers) if knowledge else None)
     problems += rule_problems
     for problem in problems:
         print(problem)

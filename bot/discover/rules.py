@@ -52,8 +52,12 @@ class DiscoveryRules:
         return None
 
 
-def check_rules(root: Path, providers: set[str]) -> tuple[DiscoveryRules | None, list[Problem]]:
-    """Read and validate the rules file; the rules only when there is no problem."""
+def check_rules(root: Path, providers: set[str] | None
+                ) -> tuple[DiscoveryRules | None, list[Problem]]:
+    """Read and validate the rules file; the rules only when there is no problem.
+
+    `providers` are the knowledge base's provider ids, None when the providers could not
+    be read (their own problems are reported, not every reference to them)."""
     problems: list[Problem] = []
     node = read_yaml(root / FILE, FILE, problems)
     if node is None:
@@ -95,7 +99,7 @@ def load_rules() -> DiscoveryRules:
     return rules
 
 
-def _hosting(item: object, r: Reader, providers: set[str]) -> Hosting | None:
+def _hosting(item: object, r: Reader, providers: set[str] | None) -> Hosting | None:
     if not isinstance(item, Node):
         r.fail(0, "each hosting entry must be a mapping")
         return None
@@ -103,7 +107,7 @@ def _hosting(item: object, r: Reader, providers: set[str]) -> Hosting | None:
     hosting_id, name = r.text(item, "id"), r.text(item, "name")
     provider = r.text(item, "provider", required=False)
     servers = _servers(item, "servers", r, required=False)
-    if provider is not None and provider not in providers:
+    if provider is not None and providers is not None and provider not in providers:
         r.fail(r.line_of(item, "provider"), f"no provider '{provider}' in providers/")
     if (provider is None) == (not servers):
         r.fail(item.line, "a hosting entry needs either 'provider' or 'servers', not both")
