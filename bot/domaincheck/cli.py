@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 
+from bot.check.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED
 from bot.check.errors import CheckRefused
 from bot.check.report import refusal_text
 from bot.check.settings import CheckPolicy
@@ -15,8 +16,6 @@ from bot.discover.cli import resolver_from
 from bot.discover.found import domain_of
 from bot.dnsclient import DnsClient
 from bot.domaincheck.run import check_domain
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
 
 
 def run_domain_check(args: argparse.Namespace, policy: CheckPolicy, lang: str) -> int:
