@@ -16,6 +16,7 @@ from bot.discover.discovery import Discoverer, Discovery
 from bot.discover.fetch import MAX_BODY
 from bot.kb import Server
 from tests.check.conftest import ConnectAudit
+from tests.check.daemons import Dovecot, Postfix
 from tests.dns.autoconfig_server import GOOD_XML
 from tests.dns.conftest import QUICK
 from tests.dns.nsd import DnsServer
@@ -129,18 +130,16 @@ def _loopback_connects(audit: ConnectAudit, dns_server: DnsServer) -> list[objec
 async def test_names_on_loopback_are_refused_without_any_connection(
         discoverer: Make, dns_server: DnsServer, connect_audit: ConnectAudit) -> None:
     guesses = (Server("imap", "imap.{domain}", 993, "ssl"),)
-    public_only = replace(QUICK, cafile=None)
-    found = await discoverer(public_only, guesses).discover("loopback.test")
+    found = await discoverer(QUICK, guesses).discover("loopback.test")  # no network trusted
     assert found.found is None
     assert outcomes(found)["autoconfig"] == ("refused", "address_not_public")
     assert outcomes(found)["guess"] == ("refused", "address_not_public")
     assert _loopback_connects(connect_audit, dns_server) == []
 
 
-async def test_guesses_confirmed_by_the_live_check(discoverer: Make, dovecot: object,
-                                                   postfix: object) -> None:
-    imaps = dovecot.imaps  # type: ignore[attr-defined]
-    smtps = postfix.implicit  # type: ignore[attr-defined]
+async def test_guesses_confirmed_by_the_live_check(discoverer: Make, dovecot: Dovecot,
+                                                   postfix: Postfix) -> None:
+    imaps, smtps = dovecot.imaps, postfix.implicit
     guesses = (Server("imap", "imap.{domain}", imaps, "ssl"),
                Server("imap", "mail.{domain}", imaps, "ssl"),
                Server("smtp", "smtp.{domain}", smtps, "ssl"))
