@@ -20,10 +20,11 @@ from bot.check.report import (
     render_table,
     report_json,
 )
+from bot.check.resolve import Resolver, system_resolver
 from bot.check.results import CheckReport, EndpointResult
 from bot.check.runner import finish_report, start_check
 from bot.check.settings import CheckPolicy
-from bot.discover.cli import add_resolver_argument
+from bot.discover.cli import add_resolver_argument, resolver_from
 from bot.kb import LANGS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
@@ -81,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         return run_domain_check(args, policy, lang)
     progress = sys.stderr if not args.json and sys.stderr.isatty() else None
     try:
-        report = asyncio.run(_collect(args.target, policy, lang, progress))
+        report = asyncio.run(_collect(args.target, policy, lang, progress,
+                                      _resolver(args, policy)))
     except CheckRefused as refused:
         print(refusal_text(refused, lang), file=sys.stderr)
         return EXIT_REFUSED
@@ -107,10 +109,20 @@ def _policy(args: argparse.Namespace) -> CheckPolicy:
     return policy
 
 
+def _resolver(args: argparse.Namespace, policy: CheckPolicy) -> Resolver:
+    """The system's name lookup, or the DNS server --resolver / MAILHELP_RESOLVER names."""
+    nameserver = resolver_from(args)
+    if nameserver is None:
+        return system_resolver
+    from bot.dnsclient import DnsClient
+
+    return DnsClient(nameserver, policy.dns_timeout).resolve_host
+
+
 async def _collect(
-    target: str, policy: CheckPolicy, lang: str, progress: TextIO | None,
+    target: str, policy: CheckPolicy, lang: str, progress: TextIO | None, resolver: Resolver,
 ) -> CheckReport:
-    check = await start_check(target, policy)
+    check = await start_check(target, policy, resolver=resolver)
     total = len(check.endpoints)
     _show(progress, catalogue().text("checking", lang, count=str(total), target=target))
     results: list[EndpointResult] = []

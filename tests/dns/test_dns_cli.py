@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.cli import main
+from tests.check.daemons import Dovecot
 from tests.dns.nsd import DnsServer
 
 
@@ -95,3 +96,16 @@ def test_settings_discover_refuses_what_is_no_address(capsys: pytest.CaptureFixt
                                                       dns_server: DnsServer, text: str) -> None:
     code, out, err = run(capsys, "settings", text, "--discover", "--resolver", dns_server.address)
     assert code == 2 and out == "" and "refused" in err.lower()
+
+
+def test_the_live_check_resolves_through_the_chosen_server(
+        capsys: pytest.CaptureFixture[str], dns_server: DnsServer, dovecot: Dovecot) -> None:
+    # Names only the test DNS server knows: a refusal naming 127.0.0.1 proves it was asked.
+    code, _, err = run(capsys, "check", "mail.loopback.test:993", "--resolver",
+                       dns_server.address)
+    assert code == 2 and "127.0.0.1" in err
+    code, out, _ = run(capsys, "check", f"imap.guess.test:{dovecot.imaps}", "--json",
+                       "--allow-private", "--resolver", dns_server.address)
+    endpoint = json.loads(out)["endpoints"][0]
+    assert (endpoint["host"], endpoint["ip"], endpoint["protocol"]) == (
+        "imap.guess.test", "127.0.0.1", "imap")
