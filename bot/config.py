@@ -49,8 +49,8 @@ SETTINGS = (
             "and any port: for tests and private deployments only"),
     Setting("MAILHELP_CHECK_RATE", "10/60", "live checks allowed per requester per seconds"),
     Setting("MAILHELP_CHECK_CONCURRENCY", "64", "connections all live checks may hold at once"),
-    Setting("MAILHELP_RESOLVER", "", "HOST:PORT of the DNS server that settings discovery and "
-            "the domain check ask (default: the system's resolvers)"),
+    Setting("MAILHELP_RESOLVER", "", "HOST:PORT of the DNS server that settings discovery, "
+            "the domain check and the live check ask (default: the system's resolvers)"),
     Setting("MAILHELP_DNSBL", "", "comma-separated DNS blocklist zones the domain check asks "
             "about the MX addresses (default: none, blocklist lookups off)"),
 )

@@ -32,7 +32,8 @@ async def serve(config: Config) -> None:
                else CheckLimiter(policy))
     dns_actions = DnsActions.default(config.resolver, config.dnsbl, policy, limiter)
     telegram = (TelegramBot(build_application(config, conversations, limiter=limiter,
-                                              policy=policy, dns_actions=dns_actions), config)
+                                              policy=policy, dns_actions=dns_actions,
+                                              resolver=dns_actions.check_resolver), config)
                 if config.telegram_token else None)
     app = create_app(config, conversations, limiter=limiter, policy=policy,
                      telegram=telegram.webhook if telegram else None, dns_actions=dns_actions)

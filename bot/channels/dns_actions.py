@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.check import CheckLimiter, CheckPolicy, CheckRefused
 from bot.check.report import refusal_text
+from bot.check.resolve import Resolver, system_resolver
 from bot.discover.discovery import Discoverer, default_discoverer
 from bot.discover.found import domain_of
 from bot.discover.report import render_discovered, settings_with_discovery
@@ -24,15 +25,19 @@ class DnsActions:
     """One discoverer (and its cache), the blocklists to ask, the shared rate limiter."""
 
     def __init__(self, discoverer: Discoverer, dnsbl: tuple[str, ...],
-                 limiter: CheckLimiter) -> None:
+                 limiter: CheckLimiter, check_resolver: Resolver = system_resolver) -> None:
         self.discoverer = discoverer
         self.dnsbl = dnsbl
         self.limiter = limiter
+        # The live check's name lookup: the system's, or the configured DNS server's.
+        self.check_resolver = check_resolver
 
     @classmethod
     def default(cls, resolver: tuple[str, int] | None, dnsbl: tuple[str, ...],
                 policy: CheckPolicy, limiter: CheckLimiter) -> DnsActions:
-        return cls(default_discoverer(resolver, policy, limiter), dnsbl, limiter)
+        discoverer = default_discoverer(resolver, policy, limiter)
+        return cls(discoverer, dnsbl, limiter,
+                   discoverer.dns.resolve_host if resolver else system_resolver)
 
     async def settings(self, address: str, lang: str, requester: str) -> dict[str, Any]:
         """The settings object (with "text", as a person reads it); CheckRefused for input

@@ -72,3 +72,12 @@ def test_the_check_rate_limit_applies(make_app: AppFactory, dns_server: DnsServe
         statuses = [client.post("/api/v1/discover", json={"address": "loop.test"}).status_code
                     for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_the_live_check_resolves_through_the_configured_server(dns_client: TestClient) -> None:
+    # Only the test DNS server knows this name; the check then finds nothing on the port.
+    answer = dns_client.post("/api/v1/check", json={"target": "mail.loopback.test:2525"},
+                             headers={"Accept": "application/json"})
+    assert answer.status_code == 200
+    endpoint = answer.json()["endpoints"][0]
+    assert (endpoint["host"], endpoint["ip"]) == ("mail.loopback.test", "127.0.0.1")

@@ -71,9 +71,9 @@ def create_app(
     the process's discovery (default: one over the configured resolver)."""
     metrics = metrics or WebMetrics()
     chat = ChatApi(conversations, metrics, config.agent_token)
-    checks = CheckApi(policy, limiter, metrics)
-    dns = DnsApi(dns_actions or DnsActions.default(config.resolver, config.dnsbl, policy,
-                                                   limiter))
+    actions = dns_actions or DnsActions.default(config.resolver, config.dnsbl, policy, limiter)
+    checks = CheckApi(policy, limiter, metrics, actions.check_resolver)
+    dns = DnsApi(actions)
     files = StaticFiles(static_dir)
     schema = schema_for(telegram.path if telegram else None)
     schema_bytes = schema_json(schema)

@@ -31,6 +31,7 @@ from bot.channels.web.metrics import WebMetrics
 from bot.check import CheckLimiter, CheckPolicy, CheckRefused, RunningCheck, finish_report
 from bot.check.messages import catalogue
 from bot.check.report import refusal_text, render_findings, report_json
+from bot.check.resolve import Resolver, system_resolver
 from bot.check.results import CheckReport, EndpointResult
 from bot.check.runner import start_check
 
@@ -40,10 +41,12 @@ MAX_TARGET_CHARS = 320  # an address: 64 for the local part, 255 for the domain,
 class CheckApi:
     """The check endpoint over one process-wide limiter."""
 
-    def __init__(self, policy: CheckPolicy, limiter: CheckLimiter, metrics: WebMetrics) -> None:
+    def __init__(self, policy: CheckPolicy, limiter: CheckLimiter, metrics: WebMetrics,
+                 resolver: Resolver = system_resolver) -> None:
         self.policy = policy
         self.limiter = limiter
         self.metrics = metrics
+        self.resolver = resolver
 
     async def check(self, request: Request) -> Response:
         body = await read_json(request)
@@ -54,7 +57,7 @@ class CheckApi:
         started = time.perf_counter()
         try:
             running = await start_check(target, self.policy, requester=client_address(request),
-                                        limiter=self.limiter)
+                                        limiter=self.limiter, resolver=self.resolver)
         except CheckRefused as refused:
             raise self._refusal(refused, lang) from None
         if wants_json(request.headers.get("accept", "")):
