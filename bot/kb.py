@@ -237,6 +237,7 @@ _TOPIC_KEYS = {
 
 
 def _printed(node: Node, r: Reader) -> tuple[Printed, ...]:
+    """The `messages` list; every language needs at least one, each naming its program."""
     out = []
     for item in r.get(node, "messages", list, required=False) or []:
         if not isinstance(item, Node):
@@ -248,6 +249,10 @@ def _printed(node: Node, r: Reader) -> tuple[Printed, ...]:
             r.fail(item.line, f"'lang' must be one of {LANGS}")
         elif lang and text and program:
             out.append(Printed(lang, text, program))
+    missing = [lang for lang in LANGS if not any(p.lang == lang for p in out)]
+    if missing:
+        r.fail(r.line_of(node, "messages"),
+               f"'messages' has no message a program prints in {', '.join(missing)}")
     return tuple(out)
 
 
