@@ -295,7 +295,9 @@ class Engine:
             else:
                 session.vars.pop("provider", None)
             outcome = "known" if provider else "unknown"
-            if provider and provider.oauth_only and "oauth" in state.branches:
+            if provider and provider.closed and "closed" in state.branches:
+                outcome = "closed"
+            elif provider and provider.oauth_only and "oauth" in state.branches:
                 outcome = "oauth"
             return self._go(session, state.branches[outcome])
         if state.ask == "date":
