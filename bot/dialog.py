@@ -446,16 +446,15 @@ class Engine:
         return Reply("\n\n".join(p for p in parts if p), shown, actions)
 
     def _extra(self, session: Session, state: State) -> tuple[Action, ...]:
-        """The live check a `show: check` state offers: the provider's servers, or for an
-        unknown provider the address's own domain; for an unknown provider's settings,
-        discovery."""
+        """The live check a `show: check` state offers (of the address: the channel finds
+        its servers, discovering them for an unknown provider); for an unknown provider's
+        settings, discovery."""
         address = str(session.vars.get("address", ""))
         if state.show == "settings" and address and "provider" not in session.vars:
             return (Action("discover", address, session.language),)
         if state.show != "check" or not address:
             return ()
-        target = address if "provider" in session.vars else address.rpartition("@")[2]
-        return (Action("check", target, session.language),)
+        return (Action("check", address, session.language),)
 
     def _block(self, session: Session, block: str, provider: Provider | None) -> str:
         _ = self._(session)

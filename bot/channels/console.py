@@ -16,6 +16,7 @@ from bot.channels.dns_actions import KINDS as DNS_KINDS
 from bot.channels.dns_actions import DnsActions
 from bot.check import CheckLimiter, CheckPolicy, CheckRefused, check_report
 from bot.check.report import refusal_text, render_findings, render_table
+from bot.check.results import CheckReport
 from bot.config import load_config
 from bot.conversation import Conversations, UnknownSession
 from bot.dialog import COMMANDS, Button, Command, Event, Press, Reply, Text
@@ -42,21 +43,32 @@ def render(reply: Reply) -> str:
 
 
 def live_check(target: str, lang: str) -> str:
-    """The live check of a target, as the chat shows it."""
+    """The live check of a target, as the chat shows it (an address on a domain the
+    knowledge base does not know: its discovered servers)."""
+    actions = _dns_actions()
+
+    async def run() -> CheckReport:
+        servers = await actions.check_servers(target, "local")
+        return await check_report(target, actions.discoverer.policy, providers=servers,
+                                  resolver=actions.check_resolver)
+
     try:
-        report = asyncio.run(check_report(target, CheckPolicy()))
+        report = asyncio.run(run())
     except CheckRefused as refused:
         return refusal_text(refused, lang)
     return render_table(report) + "\n\n" + render_findings(report, lang)
 
 
 def dns_action(kind: str, target: str, lang: str) -> str:
-    """Discovery or the domain check, as the chat shows it (the system's resolver, or
-    MAILHELP_RESOLVER)."""
+    """Discovery or the domain check, as the chat shows it."""
+    return asyncio.run(_dns_actions().reply(kind, target, lang, "local"))
+
+
+def _dns_actions() -> DnsActions:
+    """Discovery over MAILHELP_RESOLVER (else the system's) and the configured policy."""
     config = load_config()
     policy = CheckPolicy(allow_private=config.check_allow_private)
-    actions = DnsActions.default(config.resolver, config.dnsbl, policy, CheckLimiter(policy))
-    return asyncio.run(actions.reply(kind, target, lang, "local"))
+    return DnsActions.default(config.resolver, config.dnsbl, policy, CheckLimiter(policy))
 
 
 def chat(conversations: Conversations, lang: str | None, stdin: TextIO, stdout: TextIO,

@@ -10,9 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from bot.check import CheckLimiter, CheckPolicy, CheckRefused
+from bot.check.providers import ProviderLookup
 from bot.check.report import refusal_text
 from bot.check.resolve import Resolver, system_resolver
-from bot.discover.discovery import Discoverer, default_discoverer
+from bot.discover.discovery import (
+    Discoverer,
+    check_servers,
+    default_discoverer,
+    unknown_domain,
+)
 from bot.discover.found import domain_of
 from bot.discover.report import render_discovered, settings_with_discovery
 from bot.discover.texts import text as discovery_text
@@ -54,6 +60,14 @@ class DnsActions:
         self.limiter.admit(requester)
         return await check_domain(domain, self.discoverer.dns, self.discoverer.policy,
                                   dnsbl=self.dnsbl)
+
+    async def check_servers(self, target: str, requester: str) -> ProviderLookup:
+        """The live check's servers for `target`: for an address on a domain the knowledge
+        base does not know, discovered (counted against the rate limit, CheckRefused past
+        it)."""
+        if unknown_domain(target):
+            self.limiter.admit(requester)
+        return await check_servers(self.discoverer, target)
 
     async def reply(self, kind: str, target: str, lang: str, requester: str) -> str:
         """What the chat shows for an action of `kind` on `target`, refusals in words."""

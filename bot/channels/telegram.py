@@ -342,8 +342,10 @@ class TelegramChannel:
     async def _check(self, bot: Bot, chat_id: int, target: str, lang: str) -> None:
         """Run the check: one message, edited as each endpoint finishes, then the report."""
         try:
+            servers = await self.dns_actions.check_servers(target, session_id(chat_id))
             running = await start_check(target, self.policy, requester=session_id(chat_id),
-                                        limiter=self.limiter, resolver=self.resolver)
+                                        limiter=self.limiter, resolver=self.resolver,
+                                        providers=servers)
         except CheckRefused as refused:
             await self._send_one(bot, chat_id, escape(refusal_text(refused, lang)))
             return

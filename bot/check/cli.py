@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.check.errors import CheckRefused
 from bot.check.messages import catalogue
+from bot.check.providers import ProviderLookup, knowledge_servers
 from bot.check.report import (
     progress_line,
     refusal_text,
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     progress = sys.stderr if not args.json and sys.stderr.isatty() else None
     try:
         report = asyncio.run(_collect(args.target, policy, lang, progress,
-                                      _resolver(args, policy)))
+                                      resolver_from(args)))
     except CheckRefused as refused:
         print(refusal_text(refused, lang), file=sys.stderr)
         return EXIT_REFUSED
@@ -109,20 +110,21 @@ def _policy(args: argparse.Namespace) -> CheckPolicy:
     return policy
 
 
-def _resolver(args: argparse.Namespace, policy: CheckPolicy) -> Resolver:
-    """The system's name lookup, or the DNS server --resolver / MAILHELP_RESOLVER names."""
-    nameserver = resolver_from(args)
-    if nameserver is None:
-        return system_resolver
-    from bot.dnsclient import DnsClient
-
-    return DnsClient(nameserver, policy.dns_timeout).resolve_host
-
-
 async def _collect(
-    target: str, policy: CheckPolicy, lang: str, progress: TextIO | None, resolver: Resolver,
+    target: str, policy: CheckPolicy, lang: str, progress: TextIO | None,
+    nameserver: tuple[str, int] | None,
 ) -> CheckReport:
-    check = await start_check(target, policy, resolver=resolver)
+    # Imported here: only a check that needs DNS beyond the system's loads it.
+    from bot.discover.discovery import check_servers, default_discoverer, unknown_domain
+
+    resolver: Resolver = system_resolver
+    servers: ProviderLookup = knowledge_servers
+    if nameserver is not None or unknown_domain(target):
+        discoverer = default_discoverer(nameserver, policy)
+        servers = await check_servers(discoverer, target)
+        if nameserver is not None:
+            resolver = discoverer.dns.resolve_host
+    check = await start_check(target, policy, resolver=resolver, providers=servers)
     total = len(check.endpoints)
     _show(progress, catalogue().text("checking", lang, count=str(total), target=target))
     results: list[EndpointResult] = []

@@ -20,7 +20,9 @@ from typing import Any
 
 from bot.check.errors import CheckRefused
 from bot.check.limits import CheckLimiter
+from bot.check.providers import ProviderLookup, ServerSpec, knowledge_servers
 from bot.check.settings import CheckPolicy
+from bot.check.target import AddressTarget, parse_target
 from bot.discover.autoconfig import autoconfig_servers
 from bot.discover.fetch import FetchError
 from bot.discover.found import Found
@@ -157,3 +159,26 @@ def default_discoverer(resolver: tuple[str, int] | None, policy: CheckPolicy,
 
     return Discoverer(load_knowledge(), load_rules(), DnsClient(resolver, policy.dns_timeout),
                       policy, limiter)
+
+
+def unknown_domain(target: str) -> str | None:
+    """The domain of an address whose provider the knowledge base does not know, else None."""
+    try:
+        parsed = parse_target(target)
+    except CheckRefused:
+        return None  # the check refuses it, saying why
+    if isinstance(parsed, AddressTarget) and knowledge_servers(parsed.address) is None:
+        return parsed.domain
+    return None
+
+
+async def check_servers(discoverer: Discoverer, target: str) -> ProviderLookup:
+    """Where the live check finds an address's servers: the knowledge base, or for an
+    address on a domain it does not know, discovery (nothing found: the check refuses as
+    before, "unknown provider")."""
+    domain = unknown_domain(target)
+    found = (await discoverer.discover(domain)).found if domain else None
+    if found is None:
+        return knowledge_servers
+    specs = tuple(ServerSpec(s.protocol, s.host, s.port, s.security) for s in found.servers)
+    return lambda _address: specs

@@ -109,3 +109,19 @@ def test_the_live_check_resolves_through_the_chosen_server(
     endpoint = json.loads(out)["endpoints"][0]
     assert (endpoint["host"], endpoint["ip"], endpoint["protocol"]) == (
         "imap.guess.test", "127.0.0.1", "imap")
+
+
+def test_the_live_check_of_an_address_on_an_unknown_domain_discovers_its_servers(
+        capsys: pytest.CaptureFixture[str], dns_server: DnsServer) -> None:
+    code, out, _ = run(capsys, "check", "anna@ms-hosted.test", "--json", "--resolver",
+                       dns_server.address)
+    hosts = {e["host"] for e in json.loads(out)["endpoints"]}
+    # Found by MX; the test DNS server does not know Microsoft's names, so they fail there.
+    assert hosts == {"outlook.office365.com", "smtp.office365.com"}
+    assert code == 1
+
+
+def test_the_live_check_still_refuses_a_domain_discovery_finds_nothing_for(
+        capsys: pytest.CaptureFixture[str], dns_server: DnsServer) -> None:
+    code, _, err = run(capsys, "check", "anna@loop.test", "--resolver", dns_server.address)
+    assert code == 2 and "loop.test" in err

@@ -81,3 +81,12 @@ def test_the_live_check_resolves_through_the_configured_server(dns_client: TestC
     assert answer.status_code == 200
     endpoint = answer.json()["endpoints"][0]
     assert (endpoint["host"], endpoint["ip"]) == ("mail.loopback.test", "127.0.0.1")
+
+
+def test_the_live_check_of_an_address_on_an_unknown_domain(dns_client: TestClient) -> None:
+    answer = dns_client.post("/api/v1/check", json={"target": "anna@srv-only.test"},
+                             headers={"Accept": "application/json"})
+    assert answer.status_code == 200
+    assert {(e["host"], e["port"]) for e in answer.json()["endpoints"]} == {
+        ("mail.srv-only.test", 993), ("mail.srv-only.test", 143),
+        ("smtp.srv-only.test", 465), ("smtp.srv-only.test", 587)}

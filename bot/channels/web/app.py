@@ -72,7 +72,7 @@ def create_app(
     metrics = metrics or WebMetrics()
     chat = ChatApi(conversations, metrics, config.agent_token)
     actions = dns_actions or DnsActions.default(config.resolver, config.dnsbl, policy, limiter)
-    checks = CheckApi(policy, limiter, metrics, actions.check_resolver)
+    checks = CheckApi(policy, limiter, metrics, actions)
     dns = DnsApi(actions)
     files = StaticFiles(static_dir)
     schema = schema_for(telegram.path if telegram else None)
