@@ -1,0 +1,166 @@
+"""Read the values a conversation needs from whatever a person types: the slots.
+
+The address (and so the provider), a provider named in words, the mail program or device,
+the protocol, when something happened, yes or no, a request for a person, words that name
+setting a program up, and the language the message is clearly written in. The word lists
+are data: knowledge/slots.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from rapidfuzz.distance import OSA
+
+from bot.kb import LANGS, Knowledge
+from bot.match import ADDRESS, Result, normalize
+from bot.when import WhenWords, days_ago
+
+PREFIX_MIN = 5  # a listed word this long also matches the typed words it begins
+TYPO_MIN = 5  # typed and listed words this long also match with one typo
+HUMAN_MAX_WORDS = 12  # a longer message describes a problem rather than asks for a person
+CLEAR_LANGUAGE = 2  # words only one language uses, needed to call a message that language
+
+_WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
+_CYRILLIC_WORD = re.compile(r"[а-я]{3,}")
+_ITALIAN_ACCENT = re.compile(r"[àèéìòù]")
+
+Answer = Literal["yes", "no"]
+
+
+class WordList:
+    """Words and phrases that name one thing, matched on normalized text."""
+
+    def __init__(self, entries: Iterable[object]) -> None:
+        texts = [" ".join(str(e).lower().replace("ё", "е").split()) for e in entries]
+        self.phrases = tuple(re.compile(r"(?<![\w'])" + re.escape(t) + r"(?![\w])")
+                             for t in texts if " " in t)
+        self.words = frozenset(t for t in texts if " " not in t)
+        self._long = tuple(w for w in self.words if len(w) >= PREFIX_MIN)
+
+    def found(self, text: str, words: list[str]) -> bool:
+        """Whether a normalized text (split into `words`) holds one of these."""
+        if any(p.search(text) for p in self.phrases):
+            return True
+        for typed in words:
+            if typed in self.words:
+                return True
+            if len(typed) >= TYPO_MIN and any(
+                    typed.startswith(w) or OSA.distance(typed, w, score_cutoff=1) <= 1
+                    for w in self._long):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What one message says, as far as a conversation needs it."""
+
+    address: str | None = None
+    provider: str | None = None  # the address's provider, else one named in words
+    device: str | None = None
+    protocol: str | None = None
+    days_ago: int | None = None
+    answer: Answer | None = None
+    human: bool = False  # asks for a person
+    setup: bool = False  # names setting a program up
+    language: str | None = None  # the language the message is clearly written in
+
+    def values(self) -> dict[str, str | int]:
+        """The slots a conversation keeps, under the names the flows use."""
+        found = {"address": self.address, "provider": self.provider, "device": self.device,
+                 "protocol": self.protocol, "days_ago": self.days_ago}
+        return {k: v for k, v in found.items() if v is not None}
+
+
+class SlotReader:
+    """The word lists of knowledge/slots.yaml, ready to read messages with."""
+
+    def __init__(self, data: Mapping[str, Any], stopwords: Mapping[str, frozenset[str]]):
+        try:
+            self.devices = _table(data["devices"])
+            self.protocols = _table(data["protocols"])
+            self.yes, self.no = _table(data["yes"]), _table(data["no"])
+            self.human, self.setup = _table(data["human"]), _table(data["setup"])
+            self.when = WhenWords.from_data(data["when"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"knowledge/slots.yaml is malformed: {exc!r}") from exc
+        # words that tell one language from the others: function words and the lists above
+        own = {lang: set(stopwords.get(lang, ())) | {
+            w for table in (self.yes, self.no, self.human, self.setup)
+            for w in table[lang].words} for lang in LANGS}
+        self._language_words = {lang: frozenset(words - set().union(
+            *(own[other] for other in LANGS if other != lang))) for lang, words in own.items()}
+
+    @classmethod
+    def load(cls, root: Path, stopwords: Mapping[str, frozenset[str]]) -> SlotReader:
+        data = yaml.safe_load((root / "slots.yaml").read_text(encoding="utf-8"))
+        return cls(data, stopwords)
+
+    def read(self, text: str, result: Result, knowledge: Knowledge, today: date,
+             answers_when: bool = False) -> Slots:
+        """The slots of one message. `answers_when`: the message answers "when?", so a bare
+        "1.12" is a date rather than, say, a version number."""
+        norm, words = words_of(text)
+        address = ADDRESS.search(norm)
+        provider = result.provider
+        if address:
+            found = knowledge.provider_for_address(address.group(0))
+            provider = found.id if found else None
+        protocols = [p for p, lst in self.protocols.items() if set(words) & lst.words]
+        return Slots(
+            address=address.group(0) if address else None,
+            provider=provider,
+            device=next((d for d, lst in self.devices.items() if lst.found(norm, words)), None),
+            protocol=protocols[0] if len(protocols) == 1 else None,
+            days_ago=days_ago(ADDRESS.sub(" ", norm), today, self.when, dates=answers_when),
+            answer=self.answer(norm, words),
+            human=len(words) <= HUMAN_MAX_WORDS and _any(self.human, norm, words),
+            setup=_any(self.setup, norm, words),
+            language=self.language(words),
+        )
+
+    def answer(self, norm: str, words: list[str]) -> Answer | None:
+        """Yes or no, when the message says one; a "no" word wins ("no thanks")."""
+        if _any(self.no, norm, words):
+            return "no"
+        if _any(self.yes, norm, words):
+            return "yes"
+        return None
+
+    def label_answer(self, label: str) -> Answer | None:
+        """Whether a button's (English) label means yes or no."""
+        return self.answer(*words_of(label))
+
+    def language(self, words: list[str]) -> str | None:
+        """ru, it or en when the words clearly are that language; else None."""
+        if any(_CYRILLIC_WORD.search(w) for w in words):
+            return "ru"
+        score = {lang: sum(w in self._language_words[lang] for w in words)
+                 for lang in ("en", "it")}
+        score["it"] += sum(bool(_ITALIAN_ACCENT.search(w)) for w in words)
+        best, other = sorted(score, key=lambda lang: -score[lang])
+        if score[best] >= CLEAR_LANGUAGE and score[best] >= 3 * score[other]:
+            return best
+        return None
+
+
+def _table(section: Mapping[str, Any]) -> dict[str, WordList]:
+    return {str(key): WordList(items) for key, items in section.items()}
+
+
+def _any(table: Mapping[str, WordList], norm: str, words: list[str]) -> bool:
+    return any(lst.found(norm, words) for lst in table.values())
+
+
+def words_of(text: str) -> tuple[str, list[str]]:
+    """A message normalized (as the matcher does) and split into words."""
+    norm = " ".join(normalize(text[:2000]).split())
+    return norm, _WORD.findall(norm)
+
