@@ -43,6 +43,10 @@ def choose(state: State, text: str, slots: Slots, reader: SlotReader) -> Choice 
         for i, button in enumerate(state.buttons):
             if reader.label_answer(button.label["en"]) == slots.answer:
                 return _pressed(state, i)
+        if slots.answer == "no":  # "Something else" where no button says no
+            for i, button in enumerate(state.buttons):
+                if reader.label_other(button.label["en"]):
+                    return _pressed(state, i)
     if best is not None and scores[best] >= CLOSE:
         return _pressed(state, best)
     return None

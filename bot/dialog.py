@@ -246,9 +246,11 @@ class Engine:
         if state.ask == "address":
             if slots.address or slots.provider:
                 known = "provider" in session.vars
+                self._remember(session)
                 return self._go(session, state.branches["known" if known else "unknown"])
         elif state.ask == "date":
             if slots.days_ago is not None:
+                self._remember(session)
                 return self._go(session, state.branches["answered"])
         elif state.ask == "error":
             if not result.matches:
@@ -279,23 +281,31 @@ class Engine:
         if slots.setup and not result.codes and slots.answer != "no":
             self._remember(session)
             return self._go(session, self.tasks.setup)
+        if slots.deleted and not result.codes and (slots.days_ago is not None
+                                                   or not result.matches):
+            self._remember(session)
+            return self._go(session, self.tasks.deleted)
+        provider = self.render.provider(session)
         if slots.address and not result.codes and not result.matches:
             rest = words_of(ADDRESS.sub(" ", text))[1]
-            provider = self.render.provider(session)
             if len(rest) <= BARE_ADDRESS_WORDS:
                 self._remember(session)
                 if provider is None:
                     return self._go(session, self.tasks.setup)
                 return Turn(session, (self.render.address(session, provider),))
+        if (slots.settings and slots.provider and provider and not result.codes
+                and slots.answer != "no" and not self._error(result)):
+            self._remember(session)
+            return Turn(session, (self.render.address(session, provider),))
         if result.matches:
-            if result.ambiguous and len(result.matches) > 1:
+            top = result.matches[0].topic
+            task = self.tasks.by_topic.get(top)
+            if result.ambiguous and len(result.matches) > 1 and task is None:
                 buttons = self.render.topic_buttons(session, [m.topic for m in
                                                               result.matches[:2]])
                 return Turn(session, (Reply(_("Which one do you mean?"),
                                             buttons + self.render.nav(session)),))
             self._remember(session)
-            top = result.matches[0].topic
-            task = self.tasks.by_topic.get(top)
             if task is not None:
                 return self._go(session, task)
             others = [m.topic for m in result.matches[1:]]
@@ -321,6 +331,11 @@ class Engine:
             return Turn(session, (Reply("\n\n".join(parts)), shown), unanswered=text)
         return Turn(session, (Reply("\n\n".join(parts), self.render.nav(session)),),
                     unanswered=text)
+
+    def _error(self, result: Result) -> bool:
+        """Whether the text reads as an error message."""
+        return bool(result.matches) and self.knowledge.topics[
+            result.matches[0].topic].kind == "error"
 
     def _topic(self, session: Session, topic_id: str, provider: Provider | None,
                others: list[str]) -> Turn:
@@ -362,9 +377,8 @@ class Engine:
         if session.language == before:
             return ()
         _ = self._(session)
-        return (Reply(_("I will answer in {language}, as you write in it. To switch back: "
-                        "/language {code}").format(language=LANGUAGE_NAMES[session.language],
-                                                   code=before)),)
+        return (Reply(_("I will answer in English, as you write in it. To switch back: "
+                        "/language {code}").format(code=before)),)
 
     # --- moving between states ---------------------------------------------------------
 

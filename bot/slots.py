@@ -26,6 +26,7 @@ PREFIX_MIN = 5  # a listed word this long also matches the typed words it begins
 TYPO_MIN = 5  # typed and listed words this long also match with one typo
 HUMAN_MAX_WORDS = 12  # a longer message describes a problem rather than asks for a person
 CLEAR_LANGUAGE = 2  # words only one language uses, needed to call a message that language
+SHORT_MESSAGE = 3  # words; in a message this short one such word is enough
 
 _WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
 _CYRILLIC_WORD = re.compile(r"[а-я]{3,}")
@@ -70,6 +71,8 @@ class Slots:
     answer: Answer | None = None
     human: bool = False  # asks for a person
     setup: bool = False  # names setting a program up
+    deleted: bool = False  # names deleting letters oneself
+    settings: bool = False  # asks for server settings
     language: str | None = None  # the language the message is clearly written in
 
     def values(self) -> dict[str, str | int]:
@@ -88,12 +91,16 @@ class SlotReader:
             self.protocols = _table(data["protocols"])
             self.yes, self.no = _table(data["yes"]), _table(data["no"])
             self.human, self.setup = _table(data["human"]), _table(data["setup"])
+            self.deleted, self.by_themselves = _table(data["deleted"]), _table(
+                data["by_themselves"])
+            self.settings = _table(data["settings"])
+            self.other = _table(data["other"])
             self.when = WhenWords.from_data(data["when"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"knowledge/slots.yaml is malformed: {exc!r}") from exc
         # words that tell one language from the others: function words and the lists above
         own = {lang: set(stopwords.get(lang, ())) | {
-            w for table in (self.yes, self.no, self.human, self.setup)
+            w for table in (self.yes, self.no, self.human, self.setup, self.deleted)
             for w in table[lang].words} for lang in LANGS}
         self._language_words = {lang: frozenset(words - set().union(
             *(own[other] for other in LANGS if other != lang))) for lang, words in own.items()}
@@ -123,6 +130,9 @@ class SlotReader:
             answer=self.answer(norm, words),
             human=len(words) <= HUMAN_MAX_WORDS and _any(self.human, norm, words),
             setup=_any(self.setup, norm, words),
+            deleted=_any(self.deleted, norm, words) and not _any(self.by_themselves, norm,
+                                                                   words),
+            settings=_any(self.settings, norm, words),
             language=self.language(words),
         )
 
@@ -138,6 +148,10 @@ class SlotReader:
         """Whether a button's (English) label means yes or no."""
         return self.answer(*words_of(label))
 
+    def label_other(self, label: str) -> bool:
+        """Whether a button's (English) label offers something else."""
+        return _any(self.other, *words_of(label))
+
     def language(self, words: list[str]) -> str | None:
         """ru, it or en when the words clearly are that language; else None."""
         if any(_CYRILLIC_WORD.search(w) for w in words):
@@ -148,6 +162,8 @@ class SlotReader:
         best, other = sorted(score, key=lambda lang: -score[lang])
         if score[best] >= CLEAR_LANGUAGE and score[best] >= 3 * score[other]:
             return best
+        if score[best] == 1 and score[other] == 0 and len(words) <= SHORT_MESSAGE:
+            return best  # "no, niente": a short answer has few words to tell by
         return None
 
 

@@ -2,7 +2,7 @@
 
 A question that matches a listed topic starts that topic's dialog (at the state given)
 instead of showing only the topic's text; a question with setup words starts the setup
-dialog.
+dialog, and one about deleting letters (saying when) the deleted-letters dialog.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.kb import Knowledge
 class Tasks:
     by_topic: Mapping[str, str]  # topic id -> "FLOW" or "FLOW.STATE"
     setup: str
+    deleted: str
 
     @classmethod
     def load(cls, knowledge: Knowledge, root: Path | None = None) -> Tasks:
@@ -28,9 +29,10 @@ class Tasks:
         path = (root or knowledge.root) / "tasks.yaml"
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or not isinstance(data.get("topics"), dict):
-            raise ValueError(f"{path}: needs a 'topics' mapping and a 'setup' target")
-        tasks = cls({str(k): str(v) for k, v in data["topics"].items()}, str(data.get("setup")))
-        for topic, target in [*tasks.by_topic.items(), ("", tasks.setup)]:
+            raise ValueError(f"{path}: needs a 'topics' mapping, 'setup' and 'deleted' targets")
+        tasks = cls({str(k): str(v) for k, v in data["topics"].items()},
+                    str(data.get("setup")), str(data.get("deleted")))
+        for topic, target in [*tasks.by_topic.items(), ("", tasks.setup), ("", tasks.deleted)]:
             if topic and topic not in knowledge.topics:
                 raise ValueError(f"{path}: unknown topic '{topic}'")
             flow_id, _sep, state = target.partition(".")
