@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from bot.choice import Choice, choose, known_answer
+from bot.choice import Choice, choose
 from bot.events import (
     COMMANDS,
     MAX_BACK,
@@ -37,16 +37,15 @@ from bot.privacy import SECRET, looks_like_password, mask
 from bot.render import Renderer
 from bot.slots import SlotReader, Slots, words_of
 from bot.tasks import Tasks
+from bot.walk import SPECIAL, Walker
 
 __all__ = ["COMMANDS", "Action", "Button", "Command", "Engine", "EngineSettings", "Event",
            "Press", "Reply", "Session", "Text", "Turn"]
 
-MAX_CHAIN = 12  # states entered in one turn through plain `next`: a guard against loops
 BARE_ADDRESS_WORDS = 4  # an address with at most this many other words asks for its settings
-BOT_LOG_CHARS = 200  # of each reply, in the transcript
+BOT_LOG_CHARS = 160  # of each reply's first line, in the transcript
 _HOST_PORT = re.compile(r"\b(?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,24}(?::\d{1,5})?\b")
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "it": "Italiano"}
-SPECIAL = ("menu", "back", "human")
 
 
 class Engine:
@@ -58,6 +57,7 @@ class Engine:
         self.matcher = matcher
         self.settings = settings or EngineSettings()
         self.render = Renderer(knowledge, self.settings)
+        self.walk = Walker(knowledge, self.render)
         self.slots = SlotReader.load(knowledge.root, matcher.words.stopwords)
         self.tasks = Tasks.load(knowledge)
 
@@ -84,9 +84,9 @@ class Engine:
             turn = self._press(session, event.value)
         else:
             turn = self._text(session, event.text, asked)
-        for reply in turn.replies:
+        for reply in turn.replies:  # what the bot said: each reply's first line
             if reply.text:
-                turn.session.note("bot", mask(reply.text[:BOT_LOG_CHARS]))
+                turn.session.note("bot", mask(reply.text.partition("\n")[0][:BOT_LOG_CHARS]))
         return turn
 
     # --- commands and buttons ----------------------------------------------------------
@@ -98,7 +98,7 @@ class Engine:
                 session.lang = command.arg
             return self.start(session)
         if command.name in ("menu", "back"):
-            return Turn(session, (self._special(session, command.name),))
+            return Turn(session, (self.walk.special(session, command.name),))
         if command.name == "language":
             if command.arg in LANGS:
                 return self._set_language(session, command.arg)
@@ -124,7 +124,7 @@ class Engine:
     def _press(self, session: Session, value: str) -> Turn:
         kind, _sep, arg = value.partition(":")
         if value in SPECIAL:
-            return Turn(session, (self._special(session, value),))
+            return Turn(session, (self.walk.special(session, value),))
         if kind == "lang" and arg in LANGS:
             return self._set_language(session, arg)
         if value == "use:address" and "address" in session.vars:
@@ -140,12 +140,12 @@ class Engine:
                          None)
             return Turn(session, (self.render.human(session),), unanswered=asked)
         if kind == "flow" and arg in self.knowledge.flows:
-            return self._go(session, arg, chosen=True)
+            return self.walk.go(session, arg, chosen=True)
         if kind == "topic" and arg in self.knowledge.topics:
-            self._remember(session)
+            self.walk.remember(session)
             others = [t for t in session.others if t != arg]
             return self._topic(session, arg, self.render.provider(session), others)
-        button = self._button(value)
+        button = self.walk.button(value)
         if button is None:
             _ = self._(session)
             return Turn(session, (Reply(_("That button is no longer valid."),
@@ -155,21 +155,9 @@ class Engine:
                             Choice(index, state.buttons[index].go,
                                    dict(state.buttons[index].set)))
 
-    def _button(self, value: str) -> tuple[Flow, State, int] | None:
-        """The flow button a callback value names, wherever it was offered."""
-        parts = value.split(".")
-        if len(parts) != 3 or not parts[2].isdigit():
-            return None
-        flow = self.knowledge.flows.get(parts[0])
-        state = flow.states.get(parts[1]) if flow else None
-        index = int(parts[2])
-        if flow is None or state is None or index >= len(state.buttons):
-            return None
-        return flow, state, index
-
     def _label(self, session: Session, value: str) -> str:
         """What a pressed button said, for the transcript."""
-        button = self._button(value)
+        button = self.walk.button(value)
         if button is not None:
             return button[1].buttons[button[2]].label[session.language]
         topic = self.knowledge.topics.get(value.partition(":")[2])
@@ -178,14 +166,14 @@ class Engine:
     def _chosen(self, session: Session, flow: Flow, state: State, choice: Choice) -> Turn:
         session.vars.update(choice.values)
         session.flow, session.state = flow.id, state.name
-        self._remember(session)
-        return self._go(session, choice.go, chosen=True)
+        self.walk.remember(session)
+        return self.walk.go(session, choice.go, chosen=True)
 
     def _set_language(self, session: Session, lang: str) -> Turn:
         session.lang = lang
         _ = self._(session)
         confirm = Reply(_("From now on I will answer in English."))
-        return Turn(session, (confirm, *self._current(session)))
+        return Turn(session, (confirm, *self.walk.current(session)))
 
     def _helped(self, session: Session, yes: bool) -> Turn:
         _ = self._(session)
@@ -219,7 +207,7 @@ class Engine:
             return Turn(session, (Reply(warning, self.render.nav(session)),))
         session.note("person", mask(text))
         result = self.matcher.match(text, n=3)
-        state = self._state(session)
+        state = self.walk.state(session)
         slots = self.slots.read(text, result, self.knowledge, self.settings.today(),
                                 answers_when=state is not None and _asks_when(state))
         switched = self._follow_language(session, slots, result)
@@ -230,7 +218,7 @@ class Engine:
     def _understand(self, session: Session, text: str, result: Result, slots: Slots,
                     state: State | None, asked: str | None) -> Turn:
         if slots.human:
-            self._remember(session)
+            self.walk.remember(session)
             return Turn(session, (self.render.human(session),))
         if asked == "helped" and slots.answer and not result.codes:
             return self._helped(session, slots.answer == "yes")
@@ -246,19 +234,19 @@ class Engine:
         if state.ask == "address":
             if slots.address or slots.provider:
                 known = "provider" in session.vars
-                self._remember(session)
-                return self._go(session, state.branches["known" if known else "unknown"])
+                self.walk.remember(session)
+                return self.walk.go(session, state.branches["known" if known else "unknown"])
         elif state.ask == "date":
             if slots.days_ago is not None:
-                self._remember(session)
-                return self._go(session, state.branches["answered"])
+                self.walk.remember(session)
+                return self.walk.go(session, state.branches["answered"])
         elif state.ask == "error":
             if not result.matches:
-                return replace(self._go(session, state.branches["unknown"]), unanswered=text)
+                return replace(self.walk.go(session, state.branches["unknown"]), unanswered=text)
             provider = self._provider(session, result)
             topic = self.knowledge.topics[result.matches[0].topic]
             shown = self.render.topic(session, topic.id, provider)
-            turn = self._go(session, state.branches["answered"])
+            turn = self.walk.go(session, state.branches["answered"])
             return replace(turn, replies=(shown, *turn.replies))
         flow = self.knowledge.flows[session.flow or ""]
         choice = choose(state, text, slots, self.slots)
@@ -272,30 +260,30 @@ class Engine:
                            "name@example.com."))
             return Turn(session, (hint, self.render.state(session, state)))
         if state.ask == "date":
-            return self._go(session, state.branches["unknown"])
+            return self.walk.go(session, state.branches["unknown"])
         return None
 
     def _free_text(self, session: Session, text: str, result: Result, slots: Slots,
                    state: State | None) -> Turn:
         _ = self._(session)
         if slots.setup and not result.codes and slots.answer != "no":
-            self._remember(session)
-            return self._go(session, self.tasks.setup)
+            self.walk.remember(session)
+            return self.walk.go(session, self.tasks.setup)
         if slots.deleted and not result.codes and (slots.days_ago is not None
                                                    or not result.matches):
-            self._remember(session)
-            return self._go(session, self.tasks.deleted)
+            self.walk.remember(session)
+            return self.walk.go(session, self.tasks.deleted)
         provider = self.render.provider(session)
         if slots.address and not result.codes and not result.matches:
             rest = words_of(ADDRESS.sub(" ", text))[1]
             if len(rest) <= BARE_ADDRESS_WORDS:
-                self._remember(session)
+                self.walk.remember(session)
                 if provider is None:
-                    return self._go(session, self.tasks.setup)
+                    return self.walk.go(session, self.tasks.setup)
                 return Turn(session, (self.render.address(session, provider),))
         if (slots.settings and slots.provider and provider and not result.codes
                 and slots.answer != "no" and not self._error(result)):
-            self._remember(session)
+            self.walk.remember(session)
             return Turn(session, (self.render.address(session, provider),))
         if result.matches:
             top = result.matches[0].topic
@@ -305,9 +293,9 @@ class Engine:
                                                               result.matches[:2]])
                 return Turn(session, (Reply(_("Which one do you mean?"),
                                             buttons + self.render.nav(session)),))
-            self._remember(session)
+            self.walk.remember(session)
             if task is not None:
-                return self._go(session, task)
+                return self.walk.go(session, task)
             others = [m.topic for m in result.matches[1:]]
             turn = self._topic(session, top, self._provider(session, result), others)
             target = _check_target(text) if top == "port-check" else None
@@ -342,7 +330,7 @@ class Engine:
         """A topic's answer: its dialog when it has one, else its text and "Did that help?"."""
         task = self.tasks.by_topic.get(topic_id)
         if task is not None:
-            return self._go(session, task)
+            return self.walk.go(session, task)
         topic = self.knowledge.topics[topic_id]
         session.asked = "helped"
         session.others = list(dict.fromkeys(
@@ -379,88 +367,6 @@ class Engine:
         _ = self._(session)
         return (Reply(_("I will answer in English, as you write in it. To switch back: "
                         "/language {code}").format(code=before)),)
-
-    # --- moving between states ---------------------------------------------------------
-
-    def _go(self, session: Session, target: str, chosen: bool = False) -> Turn:
-        """Enter a target, and every state it leads to by a plain `next`. Questions the
-        conversation already has the answer to are passed, except the state a button
-        (`chosen`) leads to: the person went there on purpose."""
-        replies: list[Reply] = []
-        visited: list[str] = []
-        for step in range(MAX_CHAIN):
-            if target in SPECIAL:
-                replies.append(self._special(session, target))
-                break
-            position = self._resolve(session, target)
-            if position is None:
-                replies.append(self.render.menu(session))
-                break
-            flow, state = position
-            session.flow, session.state = flow.id, state.name
-            visited.append(f"{flow.id}.{state.name}")
-            known = None if chosen and step == 0 else self._known(session, state)
-            if known is not None:
-                session.vars.update(known.values)
-                target = known.go
-                continue
-            actions = self.render.check_actions(session, state)
-            if state.next is None:
-                replies.append(self.render.state(session, state, actions))
-                break
-            shown = self.render.state(session, state, actions, buttons=False)
-            if shown.text or shown.actions:
-                replies.append(shown)
-            target = state.next
-        if not replies:
-            replies.append(self.render.menu(session))
-        return Turn(session, tuple(replies), visited=tuple(visited))
-
-    def _known(self, session: Session, state: State) -> Choice | None:
-        """The answer the conversation already holds for a state's question."""
-        if state.ask == "address" and ("provider" in session.vars or "address" in session.vars):
-            known = "provider" in session.vars
-            return Choice(None, state.branches["known" if known else "unknown"], {})
-        if state.ask == "date" and "days_ago" in session.vars:
-            return Choice(None, state.branches["answered"], {})
-        return None if state.ask else known_answer(state, session.vars)
-
-    def _resolve(self, session: Session, target: str) -> tuple[Flow, State] | None:
-        """The flow and state a target names, seen from where the session stands."""
-        current = self.knowledge.flows.get(session.flow or "")
-        if current is not None and target in current.states:
-            return current, current.states[target]
-        flow_id, _sep, name = target.partition(".")
-        flow = self.knowledge.flows.get(flow_id)
-        state = flow.states.get(name or flow.start) if flow else None
-        return (flow, state) if flow and state else None
-
-    def _special(self, session: Session, target: str) -> Reply:
-        """menu, back (to the last remembered state) or human."""
-        if target == "human":
-            return self.render.human(session)
-        while target == "back" and session.back:
-            flow_id, _sep, name = session.back.pop().partition(".")
-            flow = self.knowledge.flows.get(flow_id)
-            if flow and name in flow.states:
-                session.flow, session.state = flow_id, name
-                return self.render.state(session, flow.states[name])
-        session.flow = session.state = None
-        return self.render.menu(session)
-
-    def _current(self, session: Session) -> tuple[Reply, ...]:
-        """Show again where the conversation stands (after a language change)."""
-        state = self._state(session)
-        return (self.render.menu(session) if state is None
-                else self.render.state(session, state),)
-
-    def _state(self, session: Session) -> State | None:
-        flow = self.knowledge.flows.get(session.flow or "")
-        return flow.states.get(session.state or "") if flow else None
-
-    def _remember(self, session: Session) -> None:
-        if session.flow and session.state:
-            session.back = [*session.back, f"{session.flow}.{session.state}"][-MAX_BACK:]
 
     def _provider(self, session: Session, result: Result) -> Provider | None:
         """The provider the text names, else the one the conversation already knows."""
