@@ -233,9 +233,8 @@ class Engine:
         """The reply to a state's question, or None when the text is something else."""
         if state.ask == "address":
             if slots.address or slots.provider:
-                known = "provider" in session.vars
                 self.walk.remember(session)
-                return self.walk.go(session, state.branches["known" if known else "unknown"])
+                return self.walk.go(session, self.walk.address_branch(session, state))
         elif state.ask == "date":
             if slots.days_ago is not None:
                 self.walk.remember(session)

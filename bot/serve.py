@@ -8,7 +8,7 @@ import logging
 import uvicorn
 
 from bot.channels.telegram import TelegramBot, build_application
-from bot.channels.web import create_app
+from bot.channels.web.app import create_app
 from bot.check import CheckLimiter, CheckPolicy
 from bot.check.redis_limits import RedisCheckLimiter
 from bot.config import Config

@@ -55,11 +55,21 @@ class Walker:
     def known(self, session: Session, state: State) -> Choice | None:
         """The answer the conversation already holds for a state's question."""
         if state.ask == "address" and ("provider" in session.vars or "address" in session.vars):
-            known = "provider" in session.vars
-            return Choice(None, state.branches["known" if known else "unknown"], {})
+            return Choice(None, self.address_branch(session, state), {})
         if state.ask == "date" and "days_ago" in session.vars:
             return Choice(None, state.branches["answered"], {})
         return None if state.ask else known_answer(state, session.vars)
+
+    def address_branch(self, session: Session, state: State) -> str:
+        """Where an address question leads for the provider the conversation knows: a
+        provider that lets programs in only through its own sign-in page has its own way
+        when the flow gives one."""
+        provider = self.render.provider(session)
+        if provider is None:
+            return state.branches["unknown"]
+        if provider.oauth_only and "oauth" in state.branches:
+            return state.branches["oauth"]
+        return state.branches["known"]
 
     def resolve(self, session: Session, target: str) -> tuple[Flow, State] | None:
         """The flow and state a target names, seen from where the session stands."""

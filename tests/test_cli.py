@@ -109,13 +109,38 @@ def test_the_wheel_ships_knowledge_and_catalogs(tmp_path: Path) -> None:
     assert "bot/knowledge/topics/login-failed.yaml" in names
     assert "bot/knowledge/language.yaml" in names
     assert "bot/locales/ru/LC_MESSAGES/mailhelp.po" in names
+    assert "bot/channels/web/openapi.yaml" in names
+    assert "bot/channels/web/static/widget.js" in names
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin",
+           "MAILHELP_DATA": str(tmp_path / "data")}
     proc = subprocess.run(
         [sys.executable, "-c", "from bot.cli import main; main()", "faq", "--lang", "ru",
          "0x800CCC0E"],
-        cwd=elsewhere, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
-        capture_output=True, timeout=60,
+        cwd=elsewhere, env=env, capture_output=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     assert "1. " in proc.stdout.decode()
+    proc = subprocess.run([sys.executable, "-c", SERVE_FROM_THE_WHEEL], cwd=elsewhere, env=env,
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().split() == [str(tmp_path / "site" / "bot"), "200", "200", "200"]
+
+
+# The installed web app serves its pages and its schema from inside the package.
+SERVE_FROM_THE_WHEEL = """
+from pathlib import Path
+from starlette.testclient import TestClient
+import bot
+from bot.channels.web.app import create_app
+from bot.check import CheckLimiter, CheckPolicy
+from bot.config import load_config
+from bot.conversation import from_config
+config = load_config()
+policy = CheckPolicy()
+app = create_app(config, from_config(config), limiter=CheckLimiter(policy), policy=policy)
+with TestClient(app) as client:
+    print(Path(bot.__file__).parent, *(client.get(path).status_code
+                                       for path in ("/widget.js", "/", "/openapi.json")))
+"""

@@ -23,7 +23,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.channels.web import TelegramHook, create_app
+from bot.channels.web.app import TelegramHook, create_app
 from bot.check import CheckLimiter, CheckPolicy
 from bot.config import Config, load_config
 from bot.conversation import Conversations, from_config

@@ -19,8 +19,8 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from bot.channels.webdocs import schema_for
-from bot.channels.webinput import MAX_BODY_BYTES
+from bot.channels.web.docs import schema_for
+from bot.channels.web.input import MAX_BODY_BYTES
 from bot.check import CheckPolicy
 from bot.cli import main
 from bot.conversation import Conversations

@@ -26,7 +26,7 @@ try:
 except ImportError:  # the test dependency is missing: every test here skips (or fails in CI)
     HAVE_PLAYWRIGHT = False
 
-STATIC = Path(__file__).resolve().parents[2] / "bot" / "channels" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "bot" / "channels" / "web" / "static"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]

@@ -1,8 +1,8 @@
 """The web channel: one ASGI app for the chat API, the live check, the pages and Telegram's webhook.
 
 `create_app` wires the parts together; each endpoint only translates between HTTP and
-the engine (bot/channels/api.py), the live check (webcheck.py) or the files of the pages
-(webstatic.py). Requests are distrusted in webinput.py, browsers guarded in webguard.py.
+the engine (chat.py), the live check (check.py) or the files of the pages (files.py).
+Requests are distrusted in input.py, browsers guarded in guard.py.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels.api import ChatApi
-from bot.channels.metrics import CONTENT_TYPE as METRICS_TYPE
-from bot.channels.metrics import WebMetrics
-from bot.channels.webcheck import CheckApi
-from bot.channels.webdocs import docs_page, schema_for, schema_json
-from bot.channels.webguard import BrowserGuard
-from bot.channels.webinput import ApiError, read_json
-from bot.channels.webstatic import StaticFiles
+from bot.channels.web.chat import ChatApi
+from bot.channels.web.check import CheckApi
+from bot.channels.web.docs import docs_page, schema_for, schema_json
+from bot.channels.web.files import StaticFiles
+from bot.channels.web.guard import BrowserGuard
+from bot.channels.web.input import ApiError, read_json
+from bot.channels.web.metrics import CONTENT_TYPE as METRICS_TYPE
+from bot.channels.web.metrics import WebMetrics
 from bot.check import CheckLimiter, CheckPolicy
 from bot.config import Config
 from bot.conversation import Conversations

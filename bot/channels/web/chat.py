@@ -20,8 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.answer import provider_settings, render_topic
-from bot.channels.metrics import WebMetrics
-from bot.channels.webinput import (
+from bot.channels.web.input import (
     ApiError,
     accept_language,
     bad,
@@ -32,6 +31,7 @@ from bot.channels.webinput import (
     read_json,
     text_field,
 )
+from bot.channels.web.metrics import WebMetrics
 from bot.conversation import Conversations, UnknownSession
 from bot.dialog import COMMANDS, Command, Event, Press, Reply, Text
 from bot.kb import LANGS, Provider, Topic

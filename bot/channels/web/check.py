@@ -17,8 +17,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from bot.channels.metrics import WebMetrics
-from bot.channels.webinput import (
+from bot.channels.web.input import (
     ApiError,
     accept_language,
     client_address,
@@ -28,6 +27,7 @@ from bot.channels.webinput import (
     text_field,
     wants_json,
 )
+from bot.channels.web.metrics import WebMetrics
 from bot.check import CheckLimiter, CheckPolicy, CheckRefused, RunningCheck, finish_report
 from bot.check.messages import catalogue
 from bot.check.report import refusal_text, render_findings, report_json
