@@ -96,12 +96,12 @@ class SlotReader:
             self.settings = _table(data["settings"])
             self.other = _table(data["other"])
             self.when = WhenWords.from_data(data["when"])
+            # words that tell one language from the others: function words and these lists
+            own = {lang: set(stopwords.get(lang, ())) | {
+                w for table in (self.yes, self.no, self.human, self.setup, self.deleted)
+                for w in table[lang].words} for lang in LANGS}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"knowledge/slots.yaml is malformed: {exc!r}") from exc
-        # words that tell one language from the others: function words and the lists above
-        own = {lang: set(stopwords.get(lang, ())) | {
-            w for table in (self.yes, self.no, self.human, self.setup, self.deleted)
-            for w in table[lang].words} for lang in LANGS}
         self._language_words = {lang: frozenset(words - set().union(
             *(own[other] for other in LANGS if other != lang))) for lang, words in own.items()}
 
