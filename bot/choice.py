@@ -2,7 +2,7 @@
 
 A typed button label counts (with typos, in any of the three languages), and so does what
 the message says: a slot a button would set ("айфон" for Apple Mail / iPhone, "3 days
-ago" for the "when?" buttons), or yes or no for buttons that say yes or no.
+ago" for the "when?" buttons), or yes or no for buttons that say (or mean) yes or no.
 """
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ def choose(state: State, text: str, slots: Slots, reader: SlotReader) -> Choice 
         for i, button in enumerate(state.buttons):
             if reader.label_answer(button.label["en"]) == slots.answer:
                 return _pressed(state, i)
-        if slots.answer == "no":  # "Something else" where no button says no
-            for i, button in enumerate(state.buttons):
-                if reader.label_other(button.label["en"]):
-                    return _pressed(state, i)
+        if slots.answer == "no":
+            fallback = _no_fallback(state, reader)
+            if fallback is not None:
+                return _pressed(state, fallback)
     if best is not None and scores[best] >= CLOSE:
         return _pressed(state, best)
     return None
@@ -71,6 +71,21 @@ def _by_slot(state: State, slots: Slots,
         if len(targets) == 1 and isinstance(have[key], int):  # a day between the buttons'
             return Choice(None, targets.pop(), {key: have[key]})
     return None
+
+
+def _no_fallback(state: State, reader: SlotReader) -> int | None:
+    """The button a "no" means where none says no: one offering something else, else the
+    only way on that is not a yes ("Did you find them?" - "Search all folders"), else the
+    hand-over to a person."""
+    for i, button in enumerate(state.buttons):
+        if reader.label_other(button.label["en"]):
+            return i
+    rest = [i for i, b in enumerate(state.buttons) if b.go not in ("menu", "back")
+            and reader.label_answer(b.label["en"]) != "yes"]
+    ways_on = [i for i in rest if state.buttons[i].go != "human"]
+    if len(ways_on) == 1:
+        return ways_on[0]
+    return rest[0] if not ways_on and rest else None
 
 
 def _pressed(state: State, index: int) -> Choice:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.kb import LANGS, Knowledge
@@ -40,21 +41,24 @@ class WordList:
 
     def __init__(self, entries: Iterable[object]) -> None:
         texts = [" ".join(str(e).lower().replace("ё", "е").split()) for e in entries]
-        self.phrases = tuple(re.compile(r"(?<![\w'])" + re.escape(t) + r"(?![\w])")
-                             for t in texts if " " in t)
+        phrases = sorted((t for t in texts if " " in t), key=len, reverse=True)
+        self.phrases = re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, phrases))
+                                  + r")(?![\w])") if phrases else None
         self.words = frozenset(t for t in texts if " " not in t)
-        self._long = tuple(w for w in self.words if len(w) >= PREFIX_MIN)
+        self._long = frozenset(w for w in self.words if len(w) >= PREFIX_MIN)
+        self._long_list = sorted(self._long)
 
     def found(self, text: str, words: list[str]) -> bool:
         """Whether a normalized text (split into `words`) holds one of these."""
-        if any(p.search(text) for p in self.phrases):
+        if self.phrases is not None and self.phrases.search(text):
             return True
         for typed in words:
             if typed in self.words:
                 return True
-            if len(typed) >= TYPO_MIN and any(
-                    typed.startswith(w) or OSA.distance(typed, w, score_cutoff=1) <= 1
-                    for w in self._long):
+            if len(typed) >= TYPO_MIN and self._long and (
+                    any(typed[:n] in self._long for n in range(PREFIX_MIN, len(typed)))
+                    or process.extractOne(typed, self._long_list, scorer=OSA.distance,
+                                          score_cutoff=1) is not None):
                 return True
         return False
 
@@ -89,17 +93,16 @@ class SlotReader:
         try:
             self.devices = _table(data["devices"])
             self.protocols = _table(data["protocols"])
-            self.yes, self.no = _table(data["yes"]), _table(data["no"])
-            self.human, self.setup = _table(data["human"]), _table(data["setup"])
-            self.deleted, self.by_themselves = _table(data["deleted"]), _table(
-                data["by_themselves"])
-            self.settings = _table(data["settings"])
-            self.other = _table(data["other"])
+            self.yes, self.no = _merged(data["yes"]), _merged(data["no"])
+            self.human, self.setup = _merged(data["human"]), _merged(data["setup"])
+            self.deleted = _merged(data["deleted"])
+            self.by_themselves = _merged(data["by_themselves"])
+            self.settings, self.other = _merged(data["settings"]), _merged(data["other"])
             self.when = WhenWords.from_data(data["when"])
             # words that tell one language from the others: function words and these lists
             own = {lang: set(stopwords.get(lang, ())) | {
-                w for table in (self.yes, self.no, self.human, self.setup, self.deleted)
-                for w in table[lang].words} for lang in LANGS}
+                str(w).lower() for key in ("yes", "no", "human", "setup", "deleted")
+                for w in data[key][lang] if " " not in str(w)} for lang in LANGS}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"knowledge/slots.yaml is malformed: {exc!r}") from exc
         self._language_words = {lang: frozenset(words - set().union(
@@ -128,19 +131,19 @@ class SlotReader:
             protocol=protocols[0] if len(protocols) == 1 else None,
             days_ago=days_ago(ADDRESS.sub(" ", norm), today, self.when, dates=answers_when),
             answer=self.answer(norm, words),
-            human=len(words) <= HUMAN_MAX_WORDS and _any(self.human, norm, words),
-            setup=_any(self.setup, norm, words),
-            deleted=_any(self.deleted, norm, words) and not _any(self.by_themselves, norm,
+            human=len(words) <= HUMAN_MAX_WORDS and self.human.found(norm, words),
+            setup=self.setup.found(norm, words),
+            deleted=self.deleted.found(norm, words) and not self.by_themselves.found(norm,
                                                                    words),
-            settings=_any(self.settings, norm, words),
+            settings=self.settings.found(norm, words),
             language=self.language(words),
         )
 
     def answer(self, norm: str, words: list[str]) -> Answer | None:
         """Yes or no, when the message says one; a "no" word wins ("no thanks")."""
-        if _any(self.no, norm, words):
+        if self.no.found(norm, words):
             return "no"
-        if _any(self.yes, norm, words):
+        if self.yes.found(norm, words):
             return "yes"
         return None
 
@@ -150,7 +153,7 @@ class SlotReader:
 
     def label_other(self, label: str) -> bool:
         """Whether a button's (English) label offers something else."""
-        return _any(self.other, *words_of(label))
+        return self.other.found(*words_of(label))
 
     def language(self, words: list[str]) -> str | None:
         """ru, it or en when the words clearly are that language; else None."""
@@ -171,8 +174,9 @@ def _table(section: Mapping[str, Any]) -> dict[str, WordList]:
     return {str(key): WordList(items) for key, items in section.items()}
 
 
-def _any(table: Mapping[str, WordList], norm: str, words: list[str]) -> bool:
-    return any(lst.found(norm, words) for lst in table.values())
+def _merged(section: Mapping[str, Any]) -> WordList:
+    """One list of the words of every language."""
+    return WordList(item for items in section.values() for item in items)
 
 
 def words_of(text: str) -> tuple[str, list[str]]:
