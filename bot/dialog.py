@@ -359,7 +359,8 @@ class Engine:
         if session.lang:
             return ()
         before = session.language
-        if slots.language:
+        pasted = bool(result.codes) and slots.language != "ru"  # a server's English reply
+        if slots.language and not pasted:
             session.detected = slots.language
         elif session.detected is None and session.hint is None:
             session.detected = result.lang

@@ -133,6 +133,9 @@ def test_the_language_follows_the_writer_unless_chosen(engine: Engine) -> None:
     assert chosen.session.language == "en"
     quiet = typed(engine, "ivan@yandex.ru", session=Session(hint="it"))
     assert quiet.session.language == "it"  # an address says nothing about the language
+    pasted = typed(engine, "535 5.7.8 Error: authentication failed: Invalid user or password",
+                   session=Session(hint="ru"))
+    assert pasted.session.language == "ru"  # a server's English reply, pasted
 
 
 def test_a_question_starts_its_dialog_with_what_it_says(engine: Engine) -> None:

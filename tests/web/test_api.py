@@ -87,7 +87,21 @@ def test_a_check_action_reaches_the_client(client: TestClient) -> None:
     session = start(client, {"lang": "en"})["session"]
     replies = say(client, session, {"text": "please check the server imap.example.com:993"})
     actions = [action for reply in replies for action in reply["actions"]]
-    assert actions == [{"kind": "check", "target": "imap.example.com:993", "lang": "en"}]
+    assert actions == [{"kind": "check", "target": "imap.example.com:993", "lang": "en",
+                        "transcript": []}]
+
+
+def test_a_hand_over_carries_the_masked_transcript(client: TestClient) -> None:
+    session = start(client, {"lang": "ru"})["session"]
+    say(client, session, {"text": "не могу войти в почту ivan.petrov@yandex.ru"})
+    replies = say(client, session, {"text": "позовите оператора"})
+    human = [a for reply in replies for a in reply["actions"] if a["kind"] == "human"]
+    assert len(human) == 1
+    transcript = human[0]["transcript"]
+    assert transcript[0] == {"from": "person", "text": "не могу войти в почту i***@yandex.ru"}
+    assert transcript[-1] == {"from": "person", "text": "позовите оператора"}
+    assert any(line["from"] == "bot" for line in transcript)
+    assert "ivan.petrov" not in repr(transcript)
 
 
 def test_commands_change_the_language(client: TestClient) -> None:

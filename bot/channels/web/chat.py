@@ -181,7 +181,8 @@ def replies_json(replies: tuple[Reply, ...]) -> list[dict[str, Any]]:
         {
             "text": reply.text,
             "buttons": [{"label": b.label, "value": b.value} for b in reply.buttons],
-            "actions": [{"kind": a.kind, "target": a.target, "lang": a.lang}
+            "actions": [{"kind": a.kind, "target": a.target, "lang": a.lang,
+                         "transcript": [{"from": who, "text": text} for who, text in a.transcript]}
                         for a in reply.actions],
         }
         for reply in replies
