@@ -45,7 +45,7 @@ __all__ = ["COMMANDS", "Action", "Button", "Command", "Engine", "EngineSettings"
 BARE_ADDRESS_WORDS = 4  # an address with at most this many other words asks for its settings
 BOT_LOG_CHARS = 160  # of each reply's first line, in the transcript
 _HOST_PORT = re.compile(r"\b(?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,24}(?::\d{1,5})?\b")
-_MAYBE_PRIVATE = re.compile(r"[@\d]")
+_MAYBE_PRIVATE = re.compile(r"@|\d[.:]\d|:[\da-f]*:")  # an address, an IP
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "it": "Italiano"}
 
 
@@ -87,7 +87,7 @@ class Engine:
             turn = self._text(session, event.text, asked)
         for reply in turn.replies:  # what the bot said: each reply's first line
             line = reply.text.partition("\n")[0][:BOT_LOG_CHARS]
-            if line:  # only a line with an address or a number can echo something private
+            if line:  # only a line with an address or an IP can echo something private
                 turn.session.note("bot", mask(line) if _MAYBE_PRIVATE.search(line) else line)
         return turn
 

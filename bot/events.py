@@ -143,8 +143,8 @@ class Session:
             vars={str(k): v for k, v in variables.items() if isinstance(v, (str, int))}
             if isinstance(variables, dict) else {},
             back=strings("back", MAX_BACK), asked=text("asked"), others=strings("others", 5),
-            log=[(line[0], line[1]) for line in log if isinstance(line, list) and len(line) == 2
-                 and all(isinstance(part, str) for part in line)][-MAX_LOG:]
+            log=[(line[0], line[1]) for line in log[-MAX_LOG:] if isinstance(line, list)
+                 and len(line) == 2 and type(line[0]) is str and type(line[1]) is str]
             if isinstance(log, list) else [],
         )
 

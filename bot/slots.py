@@ -37,30 +37,40 @@ Answer = Literal["yes", "no"]
 
 
 class WordList:
-    """Words and phrases that name one thing, matched on normalized text."""
+    """Words and phrases, each naming a key (a device, a language), matched on normalized
+    text."""
 
-    def __init__(self, entries: Iterable[object]) -> None:
-        texts = [" ".join(str(e).lower().replace("ё", "е").split()) for e in entries]
-        phrases = sorted((t for t in texts if " " in t), key=len, reverse=True)
+    def __init__(self, entries: Mapping[str, Iterable[object]]) -> None:
+        keyed = {" ".join(str(e).lower().replace("ё", "е").split()): str(key)
+                 for key, items in entries.items() for e in items}
+        phrases = sorted((t for t in keyed if " " in t), key=len, reverse=True)
         self.phrases = re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, phrases))
                                   + r")(?![\w])") if phrases else None
-        self.words = frozenset(t for t in texts if " " not in t)
+        self.keys = keyed
+        self.words = frozenset(t for t in keyed if " " not in t)
         self._long = frozenset(w for w in self.words if len(w) >= PREFIX_MIN)
         self._long_list = sorted(self._long)
 
-    def found(self, text: str, words: list[str]) -> bool:
-        """Whether a normalized text (split into `words`) holds one of these."""
-        if self.phrases is not None and self.phrases.search(text):
-            return True
+    def which(self, text: str, words: list[str]) -> str | None:
+        """The key of the first of these a normalized text (split into `words`) holds."""
+        if self.phrases is not None and (found := self.phrases.search(text)):
+            return self.keys[found.group(0)]
         for typed in words:
             if typed in self.words:
-                return True
-            if len(typed) >= TYPO_MIN and self._long and (
-                    any(typed[:n] in self._long for n in range(PREFIX_MIN, len(typed)))
-                    or process.extractOne(typed, self._long_list, scorer=OSA.distance,
-                                          score_cutoff=1) is not None):
-                return True
-        return False
+                return self.keys[typed]
+            if len(typed) >= TYPO_MIN and self._long:
+                prefix = next((typed[:n] for n in range(PREFIX_MIN, len(typed))
+                               if typed[:n] in self._long), None)
+                if prefix is not None:
+                    return self.keys[prefix]
+                close = process.extractOne(typed, self._long_list, scorer=OSA.distance,
+                                           score_cutoff=1)
+                if close is not None:
+                    return self.keys[close[0]]
+        return None
+
+    def found(self, text: str, words: list[str]) -> bool:
+        return self.which(text, words) is not None
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ class SlotReader:
 
     def __init__(self, data: Mapping[str, Any], stopwords: Mapping[str, frozenset[str]]):
         try:
-            self.devices = _table(data["devices"])
+            self.devices = WordList(data["devices"])
             self.protocols = _table(data["protocols"])
             self.yes, self.no = _merged(data["yes"]), _merged(data["no"])
             self.human, self.setup = _merged(data["human"]), _merged(data["setup"])
@@ -127,7 +137,7 @@ class SlotReader:
         return Slots(
             address=address.group(0) if address else None,
             provider=provider,
-            device=next((d for d, lst in self.devices.items() if lst.found(norm, words)), None),
+            device=self.devices.which(norm, words),
             protocol=protocols[0] if len(protocols) == 1 else None,
             days_ago=days_ago(ADDRESS.sub(" ", norm), today, self.when, dates=answers_when),
             answer=self.answer(norm, words),
@@ -135,7 +145,7 @@ class SlotReader:
             setup=self.setup.found(norm, words),
             deleted=self.deleted.found(norm, words) and not self.by_themselves.found(norm,
                                                                    words),
-            settings=self.settings.found(norm, words),
+            settings=provider is not None and self.settings.found(norm, words),
             language=self.language(words),
         )
 
@@ -171,12 +181,12 @@ class SlotReader:
 
 
 def _table(section: Mapping[str, Any]) -> dict[str, WordList]:
-    return {str(key): WordList(items) for key, items in section.items()}
+    return {str(key): WordList({key: items}) for key, items in section.items()}
 
 
 def _merged(section: Mapping[str, Any]) -> WordList:
-    """One list of the words of every language."""
-    return WordList(item for items in section.values() for item in items)
+    """One list of the words of every language, keyed by language."""
+    return WordList(section)
 
 
 def words_of(text: str) -> tuple[str, list[str]]:

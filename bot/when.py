@@ -22,7 +22,8 @@ _DMY = re.compile(r"(?<![\d.:])(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?(?![\
 class WhenWords:
     """Phrases with a fixed number of days, unit stems, the word "ago", number words."""
 
-    phrases: tuple[tuple[re.Pattern[str], int], ...]  # longest first
+    phrases: re.Pattern[str]  # any of the phrases, the longest first
+    days: Mapping[str, int]  # of each phrase
     units: tuple[tuple[str, int], ...]
     ago: frozenset[str]
     counts: Mapping[str, int]
@@ -40,8 +41,9 @@ class WhenWords:
                           for p in _items(items)), key=lambda pd: -len(pd[0]))
         agos = data["ago"]
         return cls(
-            phrases=tuple((re.compile(r"(?<![\w'])" + re.escape(p) + r"(?![\w])"), d)
-                          for p, d in phrases),
+            phrases=re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(p) for p, _d in phrases)
+                               + r")(?![\w])"),
+            days=dict(phrases),
             units=tuple(sorted(((str(stem), int(str(days)))
                                 for stem, days in mapping("units").items()),
                                key=lambda sd: -len(sd[0]))),
@@ -63,9 +65,8 @@ def days_ago(text: str, today: date, words: WhenWords, dates: bool = True) -> in
     `dates=False` reads only words and "N days ago", not numeric dates: in a message that
     is not an answer to "when?", "1.2" is more likely a version than a date."""
     text = " ".join(text.lower().replace("ё", "е").split())[:500]
-    for phrase, days in words.phrases:
-        if phrase.search(text):
-            return days
+    if found := words.phrases.search(text):
+        return words.days[found.group(0)]
     tokens = _TOKEN.findall(text)
     for count, unit, ago in zip(tokens, tokens[1:], tokens[2:], strict=False):
         if ago not in words.ago:

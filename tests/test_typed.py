@@ -159,3 +159,15 @@ def test_a_new_error_leaves_the_question_and_back_returns(engine: Engine) -> Non
 def test_a_new_address_replaces_the_provider(engine: Engine) -> None:
     turn = typed(engine, "ivan@yandex.ru", "it's gmail actually")
     assert turn.session.vars["provider"] == "gmail" and "address" not in turn.session.vars
+
+
+def test_a_bare_address_gives_its_settings_and_offers_the_check(engine: Engine) -> None:
+    turn = typed(engine, "ivan.petrov@bk.ru")
+    assert "imap.mail.ru" in turn.replies[-1].text
+    values = [b.value for b in turn.replies[-1].buttons]
+    assert "check:address" in values and "flow:setup" in values
+    check = engine.handle(turn.session, Press("check:address"))
+    action = check.replies[-1].actions[0]
+    assert (action.kind, action.target) == ("check", "ivan.petrov@bk.ru")
+    unknown = typed(engine, "me@unknown-example.org")
+    assert unknown.session.flow == "setup"  # no settings known: the setup dialog's advice
