@@ -297,14 +297,13 @@ class Engine:
             self.walk.remember(session)
             if task is not None:
                 return self.walk.go(session, task)
-            others = [m.topic for m in result.matches[1:]]
-            turn = self._topic(session, top, self._provider(session, result), others)
             target = _check_target(text) if top == "port-check" else None
-            if target:
-                first = replace(turn.replies[0],
-                                actions=(Action("check", target, session.language),))
-                turn = replace(turn, replies=(first, *turn.replies[1:]))
-            return turn
+            if target:  # the check's report is the answer
+                reply = self.render.topic(session, top, None, self.render.nav(session))
+                return Turn(session, (replace(reply, actions=(
+                    Action("check", target, session.language),)),))
+            others = [m.topic for m in result.matches[1:]]
+            return self._topic(session, top, self._provider(session, result), others)
         if result.suggestions:
             buttons = self.render.topic_buttons(session, [m.topic for m in result.suggestions])
             return Turn(session, (Reply(_("Did you mean one of these?"), (
