@@ -16,7 +16,7 @@ from dataclasses import replace
 from bot.choice import Choice, choose
 from bot.events import (
     COMMANDS,
-    MAX_BACK,
+    MAX_OTHERS,
     Action,
     Button,
     Command,
@@ -334,7 +334,7 @@ class Engine:
         topic = self.knowledge.topics[topic_id]
         session.asked = "helped"
         session.others = list(dict.fromkeys(
-            t for t in [*others, *topic.related] if t != topic_id))[:MAX_BACK]
+            t for t in [*others, *topic.related] if t != topic_id))[:MAX_OTHERS]
         return Turn(session, (self.render.topic(session, topic_id, provider),
                               self.render.helped(session)))
 

@@ -15,6 +15,7 @@ from bot.kb import LANGS
 
 COMMANDS = ("start", "help", "menu", "back", "language", "check")
 MAX_BACK = 20  # how many steps "back" remembers
+MAX_OTHERS = 5  # topics kept to offer when an answer did not help
 MAX_LOG = 40  # lines of the conversation kept for a hand-over to a person
 MAX_LOG_CHARS = 500  # of one line
 
@@ -130,10 +131,9 @@ class Session:
             value = data.get(key)
             return value if isinstance(value, str) else None
 
-        def strings(key: str, limit: int) -> list[str]:
+        def strings(key: str) -> list[str]:
             value = data.get(key)
-            return [s for s in value if isinstance(s, str)][-limit:] if isinstance(
-                value, list) else []
+            return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
 
         variables = data.get("vars")
         log = data.get("log")
@@ -142,7 +142,8 @@ class Session:
             flow=text("flow"), state=text("state"),
             vars={str(k): v for k, v in variables.items() if isinstance(v, (str, int))}
             if isinstance(variables, dict) else {},
-            back=strings("back", MAX_BACK), asked=text("asked"), others=strings("others", 5),
+            back=strings("back")[-MAX_BACK:], asked=text("asked"),
+            others=strings("others")[:MAX_OTHERS],
             log=[(line[0], line[1]) for line in log[-MAX_LOG:] if isinstance(line, list)
                  and len(line) == 2 and type(line[0]) is str and type(line[1]) is str]
             if isinstance(log, list) else [],

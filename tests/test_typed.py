@@ -114,6 +114,15 @@ def test_a_confident_answer_asks_did_that_help(knowledge: kb.Knowledge) -> None:
     assert "Glad" in yes.replies[-1].text
 
 
+def test_a_stored_session_keeps_the_best_topics_and_drops_garbage() -> None:
+    session = Session(asked="helped", others=[f"t{i}" for i in range(9)],
+                      log=[("person", "hi"), ("bot", "Hello")])
+    again = Session.from_dict(session.to_dict())
+    assert again.others == ["t0", "t1", "t2", "t3", "t4"] and again.log == session.log
+    broken = Session.from_dict({"others": "x", "log": [["person"], [1, 2], "x", ["bot", "ok"]]})
+    assert broken.others == [] and broken.log == [("bot", "ok")]
+
+
 def test_the_hand_over_carries_a_masked_transcript(engine: Engine) -> None:
     turn = typed(engine, "ivan.petrov@bk.ru", "Tr0ub4dor&3xyz", "talk to a person")
     action = turn.replies[-1].actions[0]

@@ -91,6 +91,13 @@ def test_a_check_action_reaches_the_client(client: TestClient) -> None:
                         "transcript": []}]
 
 
+def test_a_typed_command_is_that_command(client: TestClient) -> None:
+    session = start(client, {"lang": "en"})["session"]
+    replies = say(client, session, {"text": "/check imap.example.com"})
+    assert [a["target"] for r in replies for a in r["actions"]] == ["imap.example.com"]
+    assert "italiano" in say(client, session, {"text": "/language it"})[0]["text"].lower()
+
+
 def test_a_hand_over_carries_the_masked_transcript(client: TestClient) -> None:
     session = start(client, {"lang": "ru"})["session"]
     say(client, session, {"text": "не могу войти в почту ivan.petrov@yandex.ru"})
