@@ -4,8 +4,8 @@
 
 Runs every conversation of tests/data/dialogs.yaml through the engine (what a person types,
 line by line; the answer to the last line must say what the file expects) and prints how
-many were understood, per language and per batch: batch 1 was written before the engine
-learned to read typed answers and is the held-out measure. Also the time per typed line,
+many were understood, per language and per batch (batch 1 was written before the engine
+learned to read typed answers, batches 2 and 3 later). Also the time per typed line,
 after one warm-up pass.
 """
 

@@ -267,7 +267,8 @@ class Engine:
     def _free_text(self, session: Session, text: str, result: Result, slots: Slots,
                    state: State | None) -> Turn:
         _ = self._(session)
-        if slots.setup and not result.codes and slots.answer != "no":
+        named = slots.device and (slots.provider or slots.address) and not result.matches
+        if (slots.setup or named) and not result.codes and slots.answer != "no":
             self.walk.remember(session)
             return self.walk.go(session, self.tasks.setup)
         if slots.deleted and not result.codes and (slots.days_ago is not None
@@ -283,7 +284,7 @@ class Engine:
                     return self.walk.go(session, self.tasks.setup)
                 return Turn(session, (self.render.address(session, provider),))
         if (slots.settings and slots.provider and provider and not result.codes
-                and slots.answer != "no" and not self._error(result)):
+                and slots.answer != "no" and (result.ambiguous or not self._error(result))):
             self.walk.remember(session)
             return Turn(session, (self.render.address(session, provider),))
         if result.matches:
