@@ -2,7 +2,8 @@
 
 A typed button label counts (with typos, in any of the three languages), and so does what
 the message says: a slot a button would set ("айфон" for Apple Mail / iPhone, "3 days
-ago" for the "when?" buttons), or yes or no for buttons that say (or mean) yes or no.
+ago" for the "when?" buttons), not knowing for a "Not sure" button, or yes or no for
+buttons that say (or mean) yes or no.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def choose(state: State, text: str, slots: Slots, reader: SlotReader) -> Choice 
     by_slot = _by_slot(state, slots)
     if by_slot is not None:
         return by_slot
+    if slots.unsure:
+        for i, button in enumerate(state.buttons):
+            if reader.label_unsure(button.label["en"]):
+                return _pressed(state, i)
     if slots.answer is not None:
         for i, button in enumerate(state.buttons):
             if reader.label_answer(button.label["en"]) == slots.answer:

@@ -284,7 +284,8 @@ class Engine:
                     return self.walk.go(session, self.tasks.setup)
                 return Turn(session, (self.render.address(session, provider),))
         if (slots.settings and slots.provider and provider and not result.codes
-                and slots.answer != "no" and (result.ambiguous or not self._error(result))):
+                and slots.answer != "no"
+                and (result.ambiguous or self._top_kind(result) not in ("error", "check"))):
             self.walk.remember(session)
             return Turn(session, (self.render.address(session, provider),))
         if result.matches:
@@ -321,10 +322,9 @@ class Engine:
         return Turn(session, (Reply("\n\n".join(parts), self.render.nav(session)),),
                     unanswered=text)
 
-    def _error(self, result: Result) -> bool:
-        """Whether the text reads as an error message."""
-        return bool(result.matches) and self.knowledge.topics[
-            result.matches[0].topic].kind == "error"
+    def _top_kind(self, result: Result) -> str | None:
+        """The kind of the best confident topic: an error message, a check request, ..."""
+        return self.knowledge.topics[result.matches[0].topic].kind if result.matches else None
 
     def _topic(self, session: Session, topic_id: str, provider: Provider | None,
                others: list[str]) -> Turn:

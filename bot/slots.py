@@ -83,6 +83,7 @@ class Slots:
     protocol: str | None = None
     days_ago: int | None = None
     answer: Answer | None = None
+    unsure: bool = False  # does not know the answer
     human: bool = False  # asks for a person
     setup: bool = False  # names setting a program up
     deleted: bool = False  # names deleting letters oneself
@@ -108,6 +109,7 @@ class SlotReader:
             self.deleted = _merged(data["deleted"])
             self.by_themselves = _merged(data["by_themselves"])
             self.settings, self.other = _merged(data["settings"]), _merged(data["other"])
+            self.unsure = _merged(data["unsure"])
             self.when = WhenWords.from_data(data["when"])
             # words that tell one language from the others: function words and these lists
             own = {lang: set(stopwords.get(lang, ())) | {
@@ -141,6 +143,7 @@ class SlotReader:
             protocol=protocols[0] if len(protocols) == 1 else None,
             days_ago=days_ago(ADDRESS.sub(" ", norm), today, self.when, dates=answers_when),
             answer=self.answer(norm, words),
+            unsure=self.unsure.found(norm, words),
             human=len(words) <= HUMAN_MAX_WORDS and self.human.found(norm, words),
             setup=self.setup.found(norm, words),
             deleted=self.deleted.found(norm, words) and not self.by_themselves.found(norm,
@@ -160,6 +163,10 @@ class SlotReader:
     def label_answer(self, label: str) -> Answer | None:
         """Whether a button's (English) label means yes or no."""
         return self.answer(*words_of(label))
+
+    def label_unsure(self, label: str) -> bool:
+        """Whether a button's (English) label is for not knowing ("Not sure")."""
+        return self.unsure.found(*words_of(label))
 
     def label_other(self, label: str) -> bool:
         """Whether a button's (English) label offers something else."""

@@ -128,6 +128,8 @@ def test_numbers_that_are_not_dates_outside_a_when_question(reader: SlotReader,
     ("recovery", "del_when", "3 дня назад", "del_retention"),
     ("pop3-to-imap", "symptoms", "нет", "troubleshoot"),  # "Something else" stands for no
     ("recovery", "del_found", "no", "missing"),  # the only way on that is not a yes
+    ("setup", "protocol", "not sure", "ask_devices"),  # not knowing: "Help me choose"
+    ("recovery", "del_when", "без понятия", "del_nodate"),  # "Don't remember"
     ("recovery", "blocked_q", "нет", "human"),  # only yes or a person: the person
 ])
 def test_typed_answers_choose_a_button(knowledge: kb.Knowledge, reader: SlotReader,
