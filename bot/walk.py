@@ -62,11 +62,13 @@ class Walker:
 
     def address_branch(self, session: Session, state: State) -> str:
         """Where an address question leads for the provider the conversation knows: a
-        provider that lets programs in only through its own sign-in page has its own way
-        when the flow gives one."""
+        closed service, or a provider that lets programs in only through its own sign-in
+        page, has its own way when the flow gives one."""
         provider = self.render.provider(session)
         if provider is None:
             return state.branches["unknown"]
+        if provider.closed and "closed" in state.branches:
+            return state.branches["closed"]
         if provider.oauth_only and "oauth" in state.branches:
             return state.branches["oauth"]
         return state.branches["known"]
