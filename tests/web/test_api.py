@@ -91,6 +91,17 @@ def test_a_check_action_reaches_the_client(client: TestClient) -> None:
                         "transcript": []}]
 
 
+def test_the_pages_language_is_a_hint_the_person_can_override(client: TestClient) -> None:
+    opened = start(client, {"hint": "it"})
+    assert opened["replies"][0]["text"].startswith(GREETINGS["it"])
+    replies = say(client, opened["session"], {"text": "не приходят письма на bk.ru"})
+    assert "/language it" in replies[0]["text"]  # switched, and says how to switch back
+    chosen = start(client, {"lang": "it"})["session"]
+    assert "/language" not in say(client, chosen, {"text": "не приходят письма"})[0]["text"]
+    bad = client.post("/api/v1/sessions", json={"hint": "de"})
+    assert bad.status_code == 400 and bad.json()["field"] == "hint"
+
+
 def test_a_typed_command_is_that_command(client: TestClient) -> None:
     session = start(client, {"lang": "en"})["session"]
     replies = say(client, session, {"text": "/check imap.example.com"})

@@ -80,9 +80,10 @@ class ChatApi:
 
     async def open_session(self, request: Request) -> JSONResponse:
         body = await read_json(request, empty_ok=True)
-        only_fields(body, ("lang",))
+        only_fields(body, ("lang", "hint"))
         lang = lang_field(body.get("lang"))
-        hint = accept_language(request.headers.get("accept-language", ""))
+        hint = lang_field(body.get("hint"), "hint") or accept_language(
+            request.headers.get("accept-language", ""))
         public_id = secrets.token_urlsafe(16)
         started = time.perf_counter()
         _stored_id, replies = await self._store_call(
