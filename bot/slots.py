@@ -104,12 +104,12 @@ class SlotReader:
         try:
             self.devices = WordList(data["devices"])
             self.protocols = _table(data["protocols"])
-            self.yes, self.no = _merged(data["yes"]), _merged(data["no"])
-            self.human, self.setup = _merged(data["human"]), _merged(data["setup"])
-            self.deleted = _merged(data["deleted"])
-            self.by_themselves = _merged(data["by_themselves"])
-            self.settings, self.other = _merged(data["settings"]), _merged(data["other"])
-            self.unsure = _merged(data["unsure"])
+            self.yes, self.no = WordList(data["yes"]), WordList(data["no"])
+            self.human, self.setup = WordList(data["human"]), WordList(data["setup"])
+            self.deleted = WordList(data["deleted"])
+            self.by_themselves = WordList(data["by_themselves"])
+            self.settings, self.other = WordList(data["settings"]), WordList(data["other"])
+            self.unsure = WordList(data["unsure"])
             self.when = WhenWords.from_data(data["when"])
             # words that tell one language from the others: function words and these lists
             own = {lang: set(stopwords.get(lang, ())) | {
@@ -189,11 +189,6 @@ class SlotReader:
 
 def _table(section: Mapping[str, Any]) -> dict[str, WordList]:
     return {str(key): WordList({key: items}) for key, items in section.items()}
-
-
-def _merged(section: Mapping[str, Any]) -> WordList:
-    """One list of the words of every language, keyed by language."""
-    return WordList(section)
 
 
 def words_of(text: str) -> tuple[str, list[str]]:
