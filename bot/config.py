@@ -41,6 +41,9 @@ SETTINGS = (
             "whose pages may embed the chat widget"),
     Setting("MAILHELP_AGENT_TOKEN", "", "if set, the agents' page and FAQ API need this token"),
     Setting("TELEGRAM_BOT_TOKEN", "", "if set, also run the Telegram bot (long polling)"),
+    Setting("MAILHELP_TELEGRAM_AGENT_CHAT", "", "a Telegram chat id (the helpdesk's group, "
+            "with the bot in it): each hand-over to a person from Telegram is posted there "
+            "with the conversation so far, masked"),
     Setting("MAILHELP_PUBLIC_URL", "", "https URL this server is reached at; with a Telegram "
             "token, Telegram sends updates to a webhook here instead of long polling"),
     Setting("MAILHELP_WEBHOOK_SECRET", "", "the webhook's secret-token header (default: derived "
@@ -49,6 +52,10 @@ SETTINGS = (
             "and any port: for tests and private deployments only"),
     Setting("MAILHELP_CHECK_RATE", "10/60", "live checks allowed per requester per seconds"),
     Setting("MAILHELP_CHECK_CONCURRENCY", "64", "connections all live checks may hold at once"),
+    Setting("MAILHELP_RESOLVER", "", "HOST:PORT of the DNS server that settings discovery, "
+            "the domain check and the live check ask (default: the system's resolvers)"),
+    Setting("MAILHELP_DNSBL", "", "comma-separated DNS blocklist zones the domain check asks "
+            "about the MX addresses (default: none, blocklist lookups off)"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -66,11 +73,14 @@ class Config:
     cors_origins: tuple[str, ...]
     agent_token: str
     telegram_token: str
+    telegram_agent_chat: int | None
     public_url: str
     webhook_secret: str
     check_allow_private: bool
     check_rate: tuple[int, float]  # checks, per seconds
     check_concurrency: int
+    resolver: tuple[str, int] | None
+    dnsbl: tuple[str, ...]
 
     @property
     def sessions_path(self) -> Path:
@@ -148,6 +158,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         cors_origins=origins,
         agent_token=get("MAILHELP_AGENT_TOKEN").strip(),
         telegram_token=token,
+        telegram_agent_chat=_chat_id(get("MAILHELP_TELEGRAM_AGENT_CHAT")),
         public_url=public_url,
         webhook_secret=secret,
         check_allow_private=_flag("MAILHELP_CHECK_ALLOW_PRIVATE",
@@ -155,7 +166,32 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         check_rate=_rate(get("MAILHELP_CHECK_RATE")),
         check_concurrency=int(_number("MAILHELP_CHECK_CONCURRENCY",
                                       get("MAILHELP_CHECK_CONCURRENCY"), int, 1, 10_000)),
+        resolver=resolver_setting(get("MAILHELP_RESOLVER")),
+        dnsbl=dnsbl_zones(get("MAILHELP_DNSBL")),
     )
+
+
+def resolver_setting(text: str, name: str = "MAILHELP_RESOLVER") -> tuple[str, int] | None:
+    """HOST:PORT of a DNS server, or None (the system's) when empty."""
+    from bot.dnsclient import parse_resolver
+
+    if not text.strip():
+        return None
+    try:
+        return parse_resolver(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def dnsbl_zones(text: str, name: str = "MAILHELP_DNSBL") -> tuple[str, ...]:
+    """Comma-separated DNS zone names; ConfigError (naming `name`) for anything else."""
+    from bot.discover.found import valid_host
+
+    zones = tuple(z.strip().lower().rstrip(".") for z in text.split(",") if z.strip())
+    for zone in zones:
+        if not valid_host(zone):
+            raise ConfigError(f"{name}: {zone!r} is not a DNS zone name")
+    return zones
 
 
 def _number(name: str, text: str, kind: type[int] | type[float], low: float,
@@ -183,3 +219,14 @@ def _rate(text: str) -> tuple[int, float]:
         raise ConfigError(f"MAILHELP_CHECK_RATE must look like 10/60, got {text!r}")
     return (int(_number("MAILHELP_CHECK_RATE", count, int, 1, 100_000)),
             float(_number("MAILHELP_CHECK_RATE", seconds, float, 1, 86_400)))
+
+
+def _chat_id(text: str) -> int | None:
+    """A Telegram chat id: a whole number, negative for groups; empty for none."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"-?\d{1,20}", text):
+        raise ConfigError("MAILHELP_TELEGRAM_AGENT_CHAT must be a Telegram chat id (a whole "
+                          f"number, negative for a group), got {text!r}")
+    return int(text)

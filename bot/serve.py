@@ -7,6 +7,7 @@ import logging
 
 import uvicorn
 
+from bot.channels.dns_actions import DnsActions
 from bot.channels.telegram import TelegramBot, build_application
 from bot.channels.web.app import create_app
 from bot.check import CheckLimiter, CheckPolicy
@@ -29,11 +30,13 @@ async def serve(config: Config) -> None:
     policy = check_policy(config)
     limiter = (RedisCheckLimiter(policy, config.redis_url) if config.redis_url
                else CheckLimiter(policy))
+    dns_actions = DnsActions.default(config.resolver, config.dnsbl, policy, limiter)
     telegram = (TelegramBot(build_application(config, conversations, limiter=limiter,
-                                              policy=policy), config)
+                                              policy=policy, dns_actions=dns_actions,
+                                              resolver=dns_actions.check_resolver), config)
                 if config.telegram_token else None)
     app = create_app(config, conversations, limiter=limiter, policy=policy,
-                     telegram=telegram.webhook if telegram else None)
+                     telegram=telegram.webhook if telegram else None, dns_actions=dns_actions)
     # The asyncio loop, not uvloop: the live check's buffered protocol and start_tls are
     # tested on asyncio's.
     server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port,
