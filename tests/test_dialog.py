@@ -173,7 +173,8 @@ def test_unknown_question_is_admitted_with_the_human_contact(engine: Engine) -> 
 
 def test_close_matches_ask_which_one(engine: Engine) -> None:
     session = Session(lang="en")
-    for query in ("deleted in outlook, webmail", "imap", "mail"):
+    for query in ("deleted in outlook, webmail", "imap", "mail",
+                  "should outgoing smtp use 465 or 587 with starttls"):
         turn = engine.handle(session, Text(query))
         result = engine.matcher.match(query)
         if result.ambiguous and len(result.matches) > 1:

@@ -25,7 +25,7 @@ TEMPERATURE = 0.7  # logits are divided by this before the softmax: calibration
 CONFIDENT = 0.5  # the best topic's probability at which it is answered
 SEE_ALSO = 0.05  # further topics this likely are listed after a confident one
 SUGGEST = 0.15  # "did you mean" from here up to CONFIDENT
-AMBIGUOUS = 0.2  # a runner-up at least this likely: ask which of the two was meant
+AMBIGUOUS = 0.3  # a runner-up at least this likely: ask which of the two was meant
 MAX_SUGGESTIONS = 3
 
 
