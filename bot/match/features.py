@@ -1,9 +1,11 @@
 """What the model sees of a message: weighted features over its codes, provider and words.
 
-Words are stemmed (Snowball for en/ru/it) and paired into bigrams; character 3-5-grams
-inside word boundaries carry typos and word forms the stemmer misses; reply codes,
-their classes (5.7.x) and the provider are features of their own, so a code is strong
-evidence without being a hard rule.
+Words are stemmed (Snowball for en/ru/it) and paired into bigrams; a negation joins the
+word it negates; function words are weak features of their own ("what ... use" asks for
+settings); character 4-grams inside word boundaries carry typos and word forms the
+stemmer misses; reply codes, their classes (5.7.x) and whether a provider is named are
+features too, so a code is strong evidence without being a hard rule. Placeholders
+(<host>, <date>) weigh little: they say a message is real, not what it is about.
 """
 
 from __future__ import annotations
@@ -34,10 +36,9 @@ NEGATIONS = frozenset({"не", "нет", "ни", "not", "no", "non", "never", "c
 
 @dataclass(frozen=True)
 class Reading:
-    """One message read: its codes, its words (placeholders included), its features."""
+    """One message read: its reply codes and its features with their weights."""
 
     codes: tuple[str, ...]
-    words: tuple[str, ...]
     features: dict[str, float]
 
 
@@ -125,7 +126,7 @@ def read(text: str, words: Words, provider: str | None) -> Reading:
         if not word.startswith("<") and len(word) > 2 and not word.isdigit():
             for gram in char_grams(word):
                 add("g:" + gram, "chars")
-    return Reading(tuple(codes), tuple(raw), f)
+    return Reading(tuple(codes), f)
 
 
 def vector(features: dict[str, float], index: dict[str, int],

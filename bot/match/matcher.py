@@ -16,7 +16,7 @@ import numpy as np
 from bot.kb import Knowledge
 from bot.match.detect import Languages, Providers, Words
 from bot.match.features import read, vector
-from bot.match.model import softmax
+from bot.match.model import Array, softmax
 from bot.match.text import MAX_TEXT_CHARS, WORD, normalize
 from bot.match.training import OUT_OF_SCOPE, Trained, load_or_train
 
@@ -80,7 +80,7 @@ class Matcher:
         self.languages = Languages(self.words, self.trained.lang_words)
         self._topics = np.array([c != OUT_OF_SCOPE for c in self.trained.classes])
 
-    def probabilities(self, text: str, provider: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    def probabilities(self, text: str, provider: str | None) -> tuple[Array, tuple[str, ...]]:
         """Per class, the probability for a normalized text, and the codes read from it."""
         reading = read(text, self.words, provider)
         features = vector(reading.features, self.trained.vocabulary, self.trained.idf)
