@@ -478,8 +478,9 @@ class FakeTelegram:
     secret: str = "hook-secret-123"
     updates: list[dict[str, Any]] = field(default_factory=list)
 
-    async def feed(self, update: dict[str, Any]) -> None:
+    async def feed(self, update: dict[str, Any]) -> bool:
         self.updates.append(update)
+        return True
 
 
 def test_every_route_is_in_the_schema_and_back(make_app: AppFactory) -> None:

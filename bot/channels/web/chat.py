@@ -25,6 +25,7 @@ from bot.channels.web.input import (
     accept_language,
     bad,
     checked_text,
+    client_address,
     lang_field,
     only_fields,
     query,
@@ -32,9 +33,12 @@ from bot.channels.web.input import (
     text_field,
 )
 from bot.channels.web.metrics import WebMetrics
+from bot.check import CheckLimiter, CheckRefused
 from bot.conversation import Conversations, UnknownSession
 from bot.dialog import COMMANDS, Command, Event, Press, Reply, Text
+from bot.flows import BUTTON_VALUE
 from bot.kb import LANGS, Provider, Topic
+from bot.redis_store import StoreUnavailable
 from bot.store import SQLiteSessionStore
 
 T = TypeVar("T")
@@ -46,17 +50,22 @@ HEALTH_PROBE_ID = WEB_PREFIX + "healthz"  # never a conversation: too short for 
 STORE_THREADS = 4  # for a store that can run turns in parallel
 MAX_BUTTON_BYTES = 64
 MAX_MATCHES = 10
+MAX_ARG_CHARS = 320  # /check's argument: an address, 64 + @ + 255, and a port
 _LANGUAGE_COMMANDS = ("start", "language")  # the commands whose argument is a language
+_ARG_COMMANDS = ("check",)  # the commands whose argument is free text
+RETRY_AFTER_OUTAGE = "5"  # seconds a client waits while the session store is away
 
 
 class ChatApi:
     """The conversation endpoints, and the FAQ lookup behind the agents' page."""
 
     def __init__(self, conversations: Conversations, metrics: WebMetrics,
-                 agent_token: str = "") -> None:
+                 new_sessions: CheckLimiter, agent_token: str = "") -> None:
         self.conversations = conversations
         self.metrics = metrics
+        self.new_sessions = new_sessions
         self.agent_token = agent_token
+        self._outage = False  # the store failed and has not answered since
         # The store is synchronous. A SQLite turn (a fraction of a millisecond, no fsync
         # with synchronous=NORMAL) runs on the event loop: a thread hand-over and the GIL
         # cost more than the turn itself (2,300 turns/s inline against 1,500 in a thread).
@@ -65,9 +74,24 @@ class ChatApi:
         self._threads = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="mailhelp-store")
 
     async def _store_call(self, call: Callable[..., T], *args: Any) -> T:
-        if self._inline:
-            return call(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._threads, call, *args)
+        """A store call; a store that is away is a 503 to retry, logged once per outage."""
+        try:
+            if self._inline:
+                result = call(*args)
+            else:
+                result = await asyncio.get_running_loop().run_in_executor(
+                    self._threads, call, *args)
+        except StoreUnavailable as error:
+            if not self._outage:
+                log.warning("the session store is unavailable: %s", error)
+            self._outage = True
+            raise ApiError(503, "unavailable", "conversations are unavailable for a moment; "
+                           "try again shortly", headers={"Retry-After": RETRY_AFTER_OUTAGE},
+                           ) from None
+        if self._outage:
+            log.warning("the session store answers again")
+            self._outage = False
+        return result
 
     async def store_answers(self) -> bool:
         """Whether the session store answers a read (for the health check)."""
@@ -83,6 +107,14 @@ class ChatApi:
         only_fields(body, ("lang",))
         lang = lang_field(body.get("lang"))
         hint = accept_language(request.headers.get("accept-language", ""))
+        try:
+            self.new_sessions.admit(client_address(request))
+        except CheckRefused as refused:
+            self.metrics.turns.inc("open_refused")
+            raise ApiError(429, "rate_limited", "too many new conversations from this "
+                           "address; try again later",
+                           headers={"Retry-After": refused.params.get("seconds", "60")},
+                           ) from None
         public_id = secrets.token_urlsafe(16)
         started = time.perf_counter()
         _stored_id, replies = await self._store_call(
@@ -157,8 +189,9 @@ def read_event(body: dict[str, Any]) -> tuple[str, Event]:
         return "text", Text(text_field(body, "text"))
     if given == ["button"]:
         value = text_field(body, "button", MAX_BUTTON_BYTES)
-        if len(value.encode("utf-8")) > MAX_BUTTON_BYTES:
-            bad("button", f"a button value has at most {MAX_BUTTON_BYTES} bytes")
+        if not BUTTON_VALUE.fullmatch(value):
+            bad("button", f"a button value is 1 to {MAX_BUTTON_BYTES} ASCII letters, digits "
+                "and . : _ -, as the bot's buttons carry")
         return "button", Press(value)
     name = body["command"]
     if name not in COMMANDS:
@@ -171,6 +204,9 @@ def read_event(body: dict[str, Any]) -> tuple[str, Event]:
     if name in _LANGUAGE_COMMANDS:
         if arg not in ("", *LANGS):
             bad("arg", f"unknown language; use one of: {', '.join(LANGS)}")
+    elif name in _ARG_COMMANDS:
+        if arg:
+            arg = checked_text(arg, "arg", MAX_ARG_CHARS)
     elif arg:
         bad("arg", f"/{name} takes no argument")
     return "command", Command(name, arg)

@@ -1,0 +1,131 @@
+"""uvicorn on our terms: deadlines for a request's headers and body, a connection cap, SIGTERM.
+
+A client gets HEADER_SECONDS to send its request line and headers and BODY_SECONDS more
+for the body, else a 408 and the connection is closed; past MAX_CONNECTIONS open
+connections a new one is answered 503 at once and closed. Idle sockets therefore cannot
+pile up until the process runs out of file descriptors. SIGTERM and SIGINT stop the
+server gracefully: requests in flight finish, then `serve()` returns normally, so the
+caller's clean-up runs and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+HEADER_SECONDS = 10.0
+BODY_SECONDS = 10.0  # bodies are small: 16 KB, a Telegram update 1 MB
+MAX_CONNECTIONS = 1000
+GRACEFUL_SECONDS = 20  # what a stopping server gives requests in flight (a live check)
+
+
+@dataclass(frozen=True)
+class Limits:
+    header_seconds: float = HEADER_SECONDS
+    body_seconds: float = BODY_SECONDS
+    max_connections: int = MAX_CONNECTIONS
+
+
+def _refusal(status: bytes) -> bytes:
+    return (b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: 0\r\nconnection: close\r\n\r\n")
+
+
+TIMED_OUT = _refusal(b"408 Request Timeout")
+FULL = _refusal(b"503 Service Unavailable")
+
+
+def bounded_protocol(limits: Limits) -> type[HttpToolsProtocol]:
+    """uvicorn's httptools protocol with the deadlines and the cap of `limits`."""
+
+    class BoundedHttp(HttpToolsProtocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                transport.write(FULL)
+                transport.close()
+                return
+            self._arm(limits.header_seconds)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            if self._deadline is None:  # the next request on a kept-alive connection
+                self._arm(limits.header_seconds)
+
+        def on_headers_complete(self) -> None:
+            self._arm(limits.body_seconds)
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._disarm()
+            super().on_message_complete()
+
+        def _arm(self, seconds: float) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if self.transport.is_closing():
+                return
+            if self.cycle is None or self.cycle.response_complete or not (
+                    self.cycle.response_started):
+                self.transport.write(TIMED_OUT)
+            self.transport.close()
+
+    return BoundedHttp
+
+
+class GracefulServer(uvicorn.Server):
+    """A uvicorn server that, stopped by a signal, returns instead of re-raising it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit)
+                     for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True  # a second Ctrl-C: stop waiting for requests
+        self.should_exit = True
+
+
+def server_for(app: Any, host: str, port: int, limits: Limits | None = None,
+               **settings: Any) -> GracefulServer:
+    """The server `mailhelp serve` runs (tests run the same one on loopback)."""
+    config = uvicorn.Config(
+        app, host=host, port=port, http=bounded_protocol(limits or Limits()),
+        # The asyncio loop, not uvloop: the live check's buffered protocol and start_tls
+        # are tested on asyncio's.
+        loop="asyncio", proxy_headers=False, server_header=False,
+        # the access log would hold client addresses and session ids; /metrics counts
+        access_log=False, timeout_graceful_shutdown=GRACEFUL_SECONDS, **settings)
+    return GracefulServer(config)
