@@ -38,7 +38,8 @@ _DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d(?:[ \t()-]{0,2}\d){6,}")
 _DOTTED_NUMBER = re.compile(r"(?<![\w.])\+?\d{1,4}(?:\.\d{2,4}){2,5}(?![\w.])")
 _DOTTED_NUMBER_DIGITS = 9
 # An app password (Google's: 16 letters, shown as four groups of four), spaced or not.
-_APP_PASSWORD = re.compile(r"(?<![\w-])[a-z]{4}(?: ?[a-z]{4}){3}(?![\w-])", re.IGNORECASE)
+_APP_PASSWORD = re.compile(r"(?<![\w-])(?:[a-z]{4}(?: [a-z]{4}){3}|[a-z]{16})(?![\w-])",
+                           re.IGNORECASE)
 _UNPRONOUNCEABLE = re.compile(r"[^aeiouy]{3}|[aeiouy]{3}")
 _FEW_VOWELS = 3  # of 16 letters: written words have five or more
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -211,7 +212,7 @@ def _explicit_values(text: str, strict: bool) -> Iterator[tuple[int, int]]:
         if keyword.group("word").lower() == "passphrase":
             phrase = _PHRASE.match(text, separator.end())
             start, end = _core_span(text, phrase.start(), phrase.end()) if phrase else (0, 0)
-            if _is_phrase(text[start:end], strict):
+            if _is_phrase(text[start:end]):
                 yield start, end
             continue
         value = _VALUE.match(text, separator.end())
@@ -223,14 +224,14 @@ def _explicit_values(text: str, strict: bool) -> Iterator[tuple[int, int]]:
             yield start, end
 
 
-def _is_phrase(phrase: str, strict: bool) -> bool:
-    """Whether the words after "passphrase is" are the passphrase: not one word that goes
-    on the sentence ("is wrong"); strictly, no such word after the first ("correct horse
-    battery staple" is one, "not accepted by the server" is not)."""
+def _is_phrase(phrase: str) -> bool:
+    """Whether the words after "passphrase is" are the passphrase, not the rest of the
+    sentence: no word that goes on a sentence ("wrong", "the"), except as the first of
+    several ("correct horse battery staple" is one, "not accepted by the server" is not)."""
     words = phrase.casefold().split()
-    if not words or (len(words) == 1 and words[0] in _NOT_A_VALUE):
-        return False
-    return not strict or (len(words) > 1 and not _NOT_A_VALUE.intersection(words[1:]))
+    if len(words) == 1:
+        return words[0] not in _NOT_A_VALUE
+    return bool(words) and not _NOT_A_VALUE.intersection(words[1:])
 
 
 def _is_value(core: str, strict: bool, ends_text: bool) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import stat
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,3 +174,19 @@ def test_processes_write_whole_lines(log_path: Path) -> None:
     assert len(lines_of(log_path)) == 2 * count
     assert questions == {" ".join(long_question(w, i).split())
                          for w in range(2) for i in range(count)}
+
+
+def test_the_log_is_rotated_and_both_files_are_read(tmp_path: Path) -> None:
+    log = GapLog(tmp_path / "data" / "unanswered.jsonl", max_bytes=2000)
+    for number in range(100):
+        log.record(f"question number {number} about nothing in particular", "en")
+    current, previous = log.path.stat().st_size, log.previous.stat().st_size
+    assert current < 2000 and previous < 2100  # never much past the cap, two files at most
+    assert sorted(p.name for p in log.path.parent.iterdir()) == [
+        "unanswered.jsonl", "unanswered.jsonl.1"]
+    seen = {question for question, _count, _lang in log.summarize(limit=100)}
+    assert "question number 99 about nothing in particular" in seen
+    kept = sum(len(path.read_bytes().splitlines()) for path in (log.path, log.previous))
+    assert len(seen) == kept > 10  # every line of both files, each question once
+    assert stat.S_IMODE(log.path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(log.path.stat().st_mode) == 0o600

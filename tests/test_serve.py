@@ -1,22 +1,31 @@
-"""`mailhelp serve` as deployed: two instances sharing Redis, and a restart after kill -9."""
+"""`mailhelp serve` as deployed: two instances sharing Redis, a restart after kill -9, SIGTERM,
+Redis going away and coming back, expired conversations swept."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
+import socket
+import sqlite3
+import stat
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from bot.serve import sweep_expired
+from bot.store import SQLiteSessionStore
 from tests.check.daemons import free_port
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, running_redis
+from tests.servers import need_binary
 
 
 @contextmanager
@@ -91,3 +100,73 @@ def test_a_killed_server_continues_the_conversation_after_restart(tmp_path: Path
         answer = post(base, f"/api/v1/sessions/{session}/messages", {"text": "ivan@yandex.ru"})
         assert "Yandex" in texts(answer) or "Яндекс" in texts(answer)
         assert answer["replies"][-1]["buttons"]
+
+
+def test_sigterm_finishes_the_request_in_flight_and_exits_cleanly(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with serving(data) as (base, process):
+        session = post(base, "/api/v1/sessions", {"lang": "en"})["session"]
+        host, port = base.removeprefix("http://").split(":")
+        body = json.dumps({"button": "flow:setup"}).encode()
+        with socket.create_connection((host, int(port)), timeout=10) as slow:
+            slow.sendall(f"POST /api/v1/sessions/{session}/messages HTTP/1.1\r\nHost: x\r\n"
+                         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                         "\r\n".encode() + body[:5])
+            time.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            slow.sendall(body[5:])  # the turn in flight is still answered
+            answer = b""
+            while chunk := slow.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and b"@example.com" in answer
+        assert process.wait(timeout=30) == 0
+        stderr = process.stderr.read().decode() if process.stderr else ""
+    assert "mailhelp stopped" in stderr and "Traceback" not in stderr
+    assert not (data / "sessions.sqlite3-wal").exists()  # closed: the WAL checkpointed
+    # The data stays private: the folder ours alone, the files readable by us only.
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "sessions.sqlite3").stat().st_mode) == 0o600
+
+
+def test_redis_down_is_a_503_logged_once_and_healed(tmp_path: Path) -> None:
+    binary = need_binary("redis-server")
+    port = free_port()
+    first_redis = ExitStack()
+    url = first_redis.enter_context(running_redis(binary, port=port)).url
+    with first_redis, serving(tmp_path, MAILHELP_REDIS_URL=url) as (base, process):
+        session = post(base, "/api/v1/sessions", {"lang": "en"})["session"]
+        first_redis.close()  # Redis goes away under the running server
+        down = [httpx.post(base + "/api/v1/sessions", json={}, timeout=10) for _ in range(3)]
+        down.append(httpx.post(f"{base}/api/v1/sessions/{session}/messages",
+                               json={"button": "menu"}, timeout=10))
+        assert [r.status_code for r in down] == [503] * 4
+        assert all(r.json()["error"] == "unavailable" for r in down)
+        assert all(r.headers["retry-after"] == "5" for r in down)
+        assert httpx.get(base + "/healthz", timeout=10).status_code == 503
+        with running_redis(binary, port=port):
+            assert post(base, "/api/v1/sessions", {"lang": "en"})["replies"]
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        log = process.stderr.read().decode() if process.stderr else ""
+    assert log.count("the session store is unavailable") == 1, log
+    assert log.count("the session store answers again") == 1
+    assert "Traceback" not in log
+
+
+async def test_expired_conversations_are_swept_while_serving(tmp_path: Path) -> None:
+    clock = [1000.0]
+    store = SQLiteSessionStore(tmp_path / "sessions.sqlite3", ttl_seconds=60,
+                               clock=lambda: clock[0])
+    try:
+        store.run_turn("old", lambda _data: ({"n": 1}, None))
+        clock[0] += 61
+        store.run_turn("new", lambda _data: ({"n": 2}, None))
+        sweeper = asyncio.create_task(sweep_expired(store, every=0.05))
+        await asyncio.sleep(0.3)
+        sweeper.cancel()
+        rows = sqlite3.connect(tmp_path / "sessions.sqlite3").execute(
+            "SELECT id FROM sessions").fetchall()
+        assert rows == [("new",)]
+    finally:
+        store.close()

@@ -450,6 +450,11 @@ class TelegramWebhook:
         task.add_done_callback(self._pending.discard)
         return True
 
+    @property
+    def pending(self) -> int:
+        """How many taken updates are still being handled."""
+        return len(self._pending)
+
     async def finish(self) -> None:
         """Wait for the updates taken so far to be handled."""
         if self._pending:

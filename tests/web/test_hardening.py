@@ -196,3 +196,22 @@ def test_the_check_events_validate_against_the_schema(live_server: str) -> None:
     assert not jsonschema_rs.validator_for(summary_schema).is_valid(
         {**got[-1][1], "status": "fine"})
     json.dumps(got)  # plain JSON all the way down
+
+
+# --- 2: app passwords never reach the unanswered log --------------------------------------
+
+
+def test_app_passwords_sent_to_the_server_are_not_logged(live_server: str,
+                                                         web_config: Any) -> None:
+    session = new_session(live_server).json()["session"]
+    messages = f"{live_server}/api/v1/sessions/{session}/messages"
+    for text in ("qwer tyui asdf ghjk", "qwertyuiasdfghjk",
+                 "gmail says my app password qwer tyui asdf ghjk is wrong, why",
+                 "passphrase is correct horse battery staple",
+                 "what is the weather like, call me at +7.916.123.45.67"):
+        answer = httpx.post(messages, json={"text": text}, timeout=5)
+        assert answer.status_code == 200, answer.text
+    logged = web_config.gaps_path.read_text(encoding="utf-8")
+    assert "[number]" in logged  # the unanswered question was kept, masked
+    for secret in ("qwer", "tyui", "asdf", "horse", "916"):
+        assert secret not in logged
