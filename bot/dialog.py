@@ -292,7 +292,10 @@ class Engine:
                 session.vars["provider"] = provider.id
             else:
                 session.vars.pop("provider", None)
-            return self._go(session, state.branches["known" if provider else "unknown"])
+            outcome = "known" if provider else "unknown"
+            if provider and provider.oauth_only and "oauth" in state.branches:
+                outcome = "oauth"
+            return self._go(session, state.branches[outcome])
         if state.ask == "date":
             days = days_ago(text, self.settings.today())
             if days is None:

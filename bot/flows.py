@@ -20,6 +20,9 @@ ASK_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "date": ("answered", "unknown"),
     "error": ("answered", "unknown"),
 })
+# Outcomes a flow may route but need not: "oauth" is a known provider that lets mail
+# programs in only through its own sign-in page (falls back to "known" when not given).
+OPTIONAL_OUTCOMES: Mapping[str, tuple[str, ...]] = MappingProxyType({"address": ("oauth",)})
 SHOW_BLOCKS = ("settings", "notes", "retention", "check")
 SPECIAL_TARGETS = ("menu", "human", "back")
 PLACEHOLDERS = ("address", "provider")
@@ -120,9 +123,13 @@ def _state(name: str, node: Node, r: Reader) -> State:
     if ask is not None:
         if ask not in ASK_KINDS:
             r.fail(r.line_of(node, "ask"), f"'ask' must be one of {tuple(ASK_KINDS)}")
-        elif not isinstance(raw_next, Node) or set(raw_next) != set(ASK_KINDS[ask]):
+        elif not isinstance(raw_next, Node) or not (
+                set(ASK_KINDS[ask]) <= set(raw_next)
+                <= set(ASK_KINDS[ask]) | set(OPTIONAL_OUTCOMES.get(ask, ()))):
+            optional = list(OPTIONAL_OUTCOMES.get(ask, ()))
             r.fail(r.line_of(node, "next"),
-                   f"'ask: {ask}' needs 'next' with exactly {list(ASK_KINDS[ask])}")
+                   f"'ask: {ask}' needs 'next' with exactly {list(ASK_KINDS[ask])}"
+                   + (f" (and optionally {optional})" if optional else ""))
         else:
             branches = {k: str(v) for k, v in raw_next.items()}
     elif raw_next is not None:

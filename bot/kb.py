@@ -70,6 +70,7 @@ class Provider:
     username: str
     app_password: str
     app_password_url: str | None
+    oauth_only: bool  # mail programs get in only through the provider's sign-in page
     enable: Localized | None
     trash_days: int | None
     spam_days: int | None
@@ -141,8 +142,8 @@ class Knowledge:
 # --- providers -------------------------------------------------------------------------
 
 _PROVIDER_KEYS = {
-    "id", "name", "domains", "brands", "servers", "username", "app_password", "enable",
-    "retention", "notes", "legacy", "sources",
+    "id", "name", "domains", "brands", "servers", "username", "app_password", "oauth_only",
+    "enable", "retention", "notes", "legacy", "sources",
 }
 
 
@@ -176,6 +177,7 @@ def _provider(node: Node, r: Reader) -> Provider | None:
     notes = _localized_items(node, "notes", r)
     legacy = _localized_items(node, "legacy", r)
     name = r.text(node, "name")
+    oauth_only = r.get(node, "oauth_only", bool, required=False) or False
     enable = r.localized(node, "enable", required=False)
     sources = r.strings(node, "sources")
     if name is None or username is None or required is None:
@@ -184,7 +186,8 @@ def _provider(node: Node, r: Reader) -> Provider | None:
         id=node["id"], name=name, domains=domains,
         brands=tuple(b.lower() for b in r.strings(node, "brands", required=False)),
         servers=tuple(servers), username=username, app_password=required,
-        app_password_url=r.text(app, "url", required=False), enable=enable,
+        app_password_url=r.text(app, "url", required=False), oauth_only=oauth_only,
+        enable=enable,
         trash_days=days["trash_days"], spam_days=days["spam_days"], notes=notes,
         legacy=legacy, sources=sources,
     )

@@ -147,7 +147,8 @@ class Reader:
 
 
 def _kind_name(kind: type) -> str:
-    return {str: "a text", int: "a whole number", list: "a list", dict: "a mapping"}[kind]
+    return {str: "a text", int: "a whole number", bool: "true or false", list: "a list",
+            dict: "a mapping"}[kind]
 
 
 def read_yaml(path: Path, rel: str, problems: list[Problem]) -> Node | None:

@@ -21,7 +21,8 @@ TODAY = date(2026, 11, 26)
 CYRILLIC = re.compile(r"[а-яА-Я]")
 # Typed answers for each kind of question, per language: (what, text)
 ANSWERS = {
-    "address": [("known", "ivan.petrov@yandex.ru"), ("unknown", "ivan@unknown-example.org")],
+    "address": [("known", "ivan.petrov@yandex.ru"), ("unknown", "ivan@unknown-example.org"),
+                ("oauth", "mario.rossi@hotmail.it")],
     "date": [("answered", {"en": "3 days ago", "ru": "3 дня назад", "it": "3 giorni fa"}),
              ("unknown", {"en": "no idea", "ru": "не помню", "it": "non ricordo"})],
     "error": [("answered", {"en": "535 5.7.8 Authentication failed",
