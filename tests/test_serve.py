@@ -39,17 +39,7 @@ def serving(data: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                pytest.fail(f"mailhelp serve did not start: {stderr[-2000:]}")
-            time.sleep(0.1)
+        wait_until_serving(base, process)
         yield base, process
     finally:
         if process.poll() is None:
@@ -59,6 +49,20 @@ def serving(data: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def wait_until_serving(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            pytest.fail(f"mailhelp serve did not start: {stderr[-2000:]}")
+        time.sleep(0.1)
 
 
 def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -170,3 +174,19 @@ async def test_expired_conversations_are_swept_while_serving(tmp_path: Path) -> 
         assert rows == [("new",)]
     finally:
         store.close()
+
+
+def test_serve_flags_win_over_the_environment(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MAILHELP_DATA": str(tmp_path),
+           # Neither could be listened on: the flags must win.
+           "MAILHELP_HOST": "192.0.2.1", "MAILHELP_PORT": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "serve",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
