@@ -110,7 +110,7 @@ class ChatApi:
         try:
             self.new_sessions.admit(client_address(request))
         except CheckRefused as refused:
-            self.metrics.turns.inc("open_refused")
+            self.metrics.turns.labels("open_refused").inc()
             raise ApiError(429, "rate_limited", "too many new conversations from this "
                            "address; try again later",
                            headers={"Retry-After": refused.params.get("seconds", "60")},
@@ -119,7 +119,7 @@ class ChatApi:
         started = time.perf_counter()
         _stored_id, replies = await self._store_call(
             self.conversations.open, lang, hint, WEB_PREFIX + public_id)
-        self.metrics.turns.inc("open")
+        self.metrics.turns.labels("open").inc()
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         return JSONResponse({"session": public_id, "replies": replies_json(replies)})
 
@@ -133,9 +133,9 @@ class ChatApi:
             turn = await self._store_call(self.conversations.turn, WEB_PREFIX + public_id, event)
         except UnknownSession:
             raise unknown_session() from None
-        self.metrics.turns.inc(kind)
+        self.metrics.turns.labels(kind).inc()
         if kind == "text":
-            self.metrics.answers.inc("no_match" if turn.unanswered else "match")
+            self.metrics.answers.labels("no_match" if turn.unanswered else "match").inc()
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         return JSONResponse({"replies": replies_json(turn.replies)})
 
@@ -148,7 +148,7 @@ class ChatApi:
         lang = lang_field(params.get("lang") or None)
         n = _count(params.get("n", "3"), "n", MAX_MATCHES)
         result = self.conversations.engine.matcher.match(text, n=n, lang=lang)
-        self.metrics.faq.inc("match" if result.matches else "no_match")
+        self.metrics.faq.labels("match" if result.matches else "no_match").inc()
         return JSONResponse(result.as_json())
 
     async def topic(self, request: Request) -> JSONResponse:
