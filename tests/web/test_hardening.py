@@ -99,31 +99,37 @@ def test_a_client_that_sends_no_headers_is_cut_off(quick_server: str) -> None:
     assert httpx.get(quick_server + "/api/v1/ping", timeout=5).status_code == 204
 
 
+# Headers that promise a body of 100 bytes, and the body's first byte.
+PARTIAL_POST = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+
+
+def assert_one_line_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """The server logs the client that left once, without a traceback."""
+    deadline = time.monotonic() + SETTLE
+    while "left before sending" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.02)
+    left = [r for r in caplog.records if "left before sending" in r.getMessage()]
+    assert len(left) == 1 and left[0].exc_info is None
+    assert "Traceback" not in caplog.text and "Exception in ASGI" not in caplog.text
+
+
 def test_a_slow_body_is_cut_off_and_logged_in_one_line(
         quick_server: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     with connect(quick_server) as slow:
-        slow.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"la")
+        slow.sendall(PARTIAL_POST)
         assert read_all(slow).startswith(b"HTTP/1.1 408")
-    time.sleep(0.2)
-    left = [r for r in caplog.records if "left before sending" in r.getMessage()]
-    assert len(left) == 1 and left[0].exc_info is None
-    assert "Traceback" not in caplog.text and "Exception in ASGI" not in caplog.text
+    assert_one_line_logged(caplog)
 
 
 def test_a_client_that_disconnects_mid_body_is_one_log_line(
         quick_server: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     with connect(quick_server) as leaving:
-        leaving.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\n"
-                        b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        leaving.sendall(PARTIAL_POST)
         time.sleep(0.1)
-    deadline = time.monotonic() + SETTLE
-    while "left before sending" not in caplog.text and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert caplog.text.count("left before sending") == 1
-    assert "Traceback" not in caplog.text and "Exception in ASGI" not in caplog.text
+    assert_one_line_logged(caplog)
 
 
 def test_connections_past_the_cap_get_503_and_the_server_recovers(quick_server: str) -> None:

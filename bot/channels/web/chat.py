@@ -97,7 +97,9 @@ class ChatApi:
         """Whether the session store answers a read (for the health check)."""
         try:
             await self._store_call(self.conversations.store.get, HEALTH_PROBE_ID)
-        except Exception as exc:  # whatever the store's driver raises means "unhealthy"
+        except ApiError:  # an outage, logged once by _store_call
+            return False
+        except Exception as exc:  # whatever else the store's driver raises means "unhealthy"
             log.warning("health check: the session store failed: %s", type(exc).__name__)
             return False
         return True
