@@ -4,6 +4,7 @@ Redis going away and coming back, expired conversations swept."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -190,3 +191,39 @@ def test_serve_flags_win_over_the_environment(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+def test_a_flood_of_idle_sockets_gets_503_not_tracebacks(tmp_path: Path) -> None:
+    """With few descriptors (soft and hard limit 400) the connection cap shrinks to fit:
+    sockets past it get 503 at once, the server keeps answering, nothing is a traceback."""
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MAILHELP_DATA": str(tmp_path),
+           "MAILHELP_HOST": "127.0.0.1", "MAILHELP_PORT": str(port)}
+    few = "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (400, 400)); "
+    process = subprocess.Popen([sys.executable, "-c", few + "from bot.cli import main; main()",
+                                "serve"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    idle: list[socket.socket] = []
+    try:
+        wait_until_serving(base, process)
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(600)]
+        time.sleep(0.5)
+        full = httpx.post(base + "/api/v1/sessions", json={}, timeout=10)
+        assert full.status_code == 503
+        refused = 0
+        for sock in idle:
+            sock.setblocking(False)
+            with contextlib.suppress(BlockingIOError, ConnectionResetError):
+                refused += sock.recv(64).startswith(b"HTTP/1.1 503")
+        assert refused >= 300  # the cap is 400 - 256 reserved descriptors
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(0.5)
+    assert post(base, "/api/v1/sessions", {"lang": "en"})["replies"]
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    log = process.stderr.read().decode() if process.stderr else ""
+    assert "at most 144 connections" in log
+    assert "Traceback" not in log and len(log) < 5000

@@ -2,20 +2,26 @@
 
 A client gets HEADER_SECONDS to send its request line and headers and BODY_SECONDS more
 for the body, else a 408 and the connection is closed; past MAX_CONNECTIONS open
-connections a new one is answered 503 at once and closed. Idle sockets therefore cannot
-pile up until the process runs out of file descriptors. SIGTERM and SIGINT stop the
-server gracefully: requests in flight finish, then `serve()` returns normally, so the
-caller's clean-up runs and the process exits 0.
+connections (fewer when the process may open fewer files) a new one is answered 503 at
+once and closed. Idle sockets therefore cannot pile up until the process runs out of file
+descriptors; should it run out anyway, that is one log line a minute, not a traceback per
+refused connection. SIGTERM and SIGINT stop the server gracefully: requests in flight
+finish, then `serve()` returns normally, so the caller's clean-up runs and the process
+exits 0.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import resource
 import signal
+import socket
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any
 
@@ -26,6 +32,14 @@ HEADER_SECONDS = 10.0
 BODY_SECONDS = 10.0  # bodies are small: 16 KB, a Telegram update 1 MB
 MAX_CONNECTIONS = 1000
 GRACEFUL_SECONDS = 20  # what a stopping server gives requests in flight (a live check)
+# Descriptors kept for everything but client connections: the listener, the store, Redis
+# and Telegram pools, the live check's 64 connections, log files.
+RESERVED_DESCRIPTORS = 256
+WANTED_DESCRIPTORS = 8192  # raised to at start when the hard limit allows
+ACCEPT_FAILURE = "socket.accept() out of system resource"
+ACCEPT_REPORT_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,10 @@ def bounded_protocol(limits: Limits) -> type[HttpToolsProtocol]:
 class GracefulServer(uvicorn.Server):
     """A uvicorn server that, stopped by a signal, returns instead of re-raising it."""
 
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(_quiet_accept_failures())
+        await super().serve(sockets)
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         if threading.current_thread() is not threading.main_thread():
@@ -118,11 +136,47 @@ class GracefulServer(uvicorn.Server):
         self.should_exit = True
 
 
+def _quiet_accept_failures() -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """An event-loop exception handler: out of descriptors, asyncio reports every failed
+    accept with a traceback (megabytes a second); this says it in one line a minute."""
+    last = -ACCEPT_REPORT_SECONDS
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        nonlocal last
+        if not str(context.get("message", "")).startswith(ACCEPT_FAILURE):
+            loop.default_exception_handler(context)
+            return
+        if time.monotonic() - last >= ACCEPT_REPORT_SECONDS:
+            last = time.monotonic()
+            log.error("cannot accept connections: %s (reported once a minute)",
+                      context.get("exception"))
+
+    return handle
+
+
+def descriptor_budget() -> int:
+    """How many files this process may open: the soft limit, first raised towards
+    WANTED_DESCRIPTORS as far as the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = WANTED_DESCRIPTORS if hard == resource.RLIM_INFINITY else min(WANTED_DESCRIPTORS,
+                                                                             hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = wanted
+    return WANTED_DESCRIPTORS if soft == resource.RLIM_INFINITY else soft
+
+
 def server_for(app: Any, host: str, port: int, limits: Limits | None = None,
                **settings: Any) -> GracefulServer:
     """The server `mailhelp serve` runs (tests run the same one on loopback)."""
+    limits = limits or Limits()
+    budget = descriptor_budget() - RESERVED_DESCRIPTORS
+    if limits.max_connections > budget:
+        log.warning("at most %d connections: the process may open %d files", budget,
+                    budget + RESERVED_DESCRIPTORS)
+        limits = replace(limits, max_connections=max(budget, 1))
     config = uvicorn.Config(
-        app, host=host, port=port, http=bounded_protocol(limits or Limits()),
+        app, host=host, port=port, http=bounded_protocol(limits),
         # The asyncio loop, not uvloop: the live check's buffered protocol and start_tls
         # are tested on asyncio's.
         loop="asyncio", proxy_headers=False, server_header=False,
