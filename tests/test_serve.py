@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.channels.web.chat import OUTAGE_PROBE_SECONDS
 from bot.serve import sweep_expired
 from bot.store import SQLiteSessionStore
 from tests.check.daemons import free_port
@@ -150,6 +151,7 @@ def test_redis_down_is_a_503_logged_once_and_healed(tmp_path: Path) -> None:
         assert all(r.headers["retry-after"] == "5" for r in down)
         assert [httpx.get(base + "/healthz", timeout=10).status_code for _ in range(3)] == [503] * 3
         with running_redis(binary, port=port):
+            time.sleep(OUTAGE_PROBE_SECONDS)  # a store that failed is tried again after it
             assert post(base, "/api/v1/sessions", {"lang": "en"})["replies"]
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
@@ -227,3 +229,20 @@ def test_a_flood_of_idle_sockets_gets_503_not_tracebacks(tmp_path: Path) -> None
     log = process.stderr.read().decode() if process.stderr else ""
     assert "at most 144 connections" in log
     assert "Traceback" not in log and len(log) < 5000
+
+
+def test_a_frozen_redis_is_a_quick_503_after_the_first(tmp_path: Path,
+                                                       redis_server: RedisServer) -> None:
+    with serving(tmp_path, MAILHELP_REDIS_URL=redis_server.url) as (base, _process):
+        os.kill(redis_server.pid, signal.SIGSTOP)
+        try:
+            first = httpx.post(base + "/api/v1/sessions", json={}, timeout=30)
+            assert first.status_code == 503  # after the store's own timeouts
+            started = time.monotonic()
+            rest = [httpx.post(base + "/api/v1/sessions", json={}, timeout=30).status_code
+                    for _ in range(3)]
+            assert rest == [503] * 3 and time.monotonic() - started < 1.5
+        finally:
+            os.kill(redis_server.pid, signal.SIGCONT)
+        time.sleep(OUTAGE_PROBE_SECONDS)
+        assert post(base, "/api/v1/sessions", {"lang": "en"})["replies"]

@@ -54,6 +54,9 @@ MAX_ARG_CHARS = 320  # /check's argument: an address, 64 + @ + 255, and a port
 _LANGUAGE_COMMANDS = ("start", "language")  # the commands whose argument is a language
 _ARG_COMMANDS = ("check",)  # the commands whose argument is free text
 RETRY_AFTER_OUTAGE = "5"  # seconds a client waits while the session store is away
+# While the store is away, one request in this many seconds tries it; the others are
+# answered 503 at once instead of queueing behind its timeouts (a frozen Redis: 6 s each).
+OUTAGE_PROBE_SECONDS = 2.0
 
 
 class ChatApi:
@@ -66,6 +69,7 @@ class ChatApi:
         self.new_sessions = new_sessions
         self.agent_token = agent_token
         self._outage = False  # the store failed and has not answered since
+        self._next_try = 0.0  # during an outage, when the store may be tried again
         # The store is synchronous. A SQLite turn (a fraction of a millisecond, no fsync
         # with synchronous=NORMAL) runs on the event loop: a thread hand-over and the GIL
         # cost more than the turn itself (2,300 turns/s inline against 1,500 in a thread).
@@ -75,19 +79,24 @@ class ChatApi:
 
     async def _store_call(self, call: Callable[..., T], *args: Any) -> T:
         """A store call; a store that is away is a 503 to retry, logged once per outage."""
+
+        def attempt() -> T:
+            # Checked when the call starts: calls queued behind a failing one fail at once.
+            if self._outage and time.monotonic() < self._next_try:
+                raise store_away()
+            return call(*args)
+
         try:
             if self._inline:
-                result = call(*args)
+                result = attempt()
             else:
-                result = await asyncio.get_running_loop().run_in_executor(
-                    self._threads, call, *args)
+                result = await asyncio.get_running_loop().run_in_executor(self._threads, attempt)
         except StoreUnavailable as error:
             if not self._outage:
                 log.warning("the session store is unavailable: %s", error)
             self._outage = True
-            raise ApiError(503, "unavailable", "conversations are unavailable for a moment; "
-                           "try again shortly", headers={"Retry-After": RETRY_AFTER_OUTAGE},
-                           ) from None
+            self._next_try = time.monotonic() + OUTAGE_PROBE_SECONDS
+            raise store_away() from None
         if self._outage:
             log.warning("the session store answers again")
             self._outage = False
@@ -236,6 +245,11 @@ def topic_json(topic: Topic, lang: str, provider: Provider | None) -> dict[str, 
         "answer": render_topic(topic, lang, provider),
         "settings": provider_settings(provider).as_json(lang) if provider else None,
     }
+
+
+def store_away() -> ApiError:
+    return ApiError(503, "unavailable", "conversations are unavailable for a moment; try "
+                    "again shortly", headers={"Retry-After": RETRY_AFTER_OUTAGE})
 
 
 def unknown_session() -> ApiError:
