@@ -46,6 +46,8 @@ def test_the_webhook_secret_is_derived_the_same_on_every_instance() -> None:
     ({"MAILHELP_CHECK_ALLOW_PRIVATE": "maybe"}, "MAILHELP_CHECK_ALLOW_PRIVATE"),
     ({"MAILHELP_CHECK_RATE": "10"}, "MAILHELP_CHECK_RATE"),
     ({"MAILHELP_CHECK_CONCURRENCY": "0"}, "MAILHELP_CHECK_CONCURRENCY"),
+    ({"MAILHELP_SESSION_RATE": "60"}, "MAILHELP_SESSION_RATE"),
+    ({"MAILHELP_SESSION_RATE": "0/60"}, "MAILHELP_SESSION_RATE"),
     ({"MAILHELP_WEBHOOK_SECRET": "has spaces"}, "MAILHELP_WEBHOOK_SECRET"),
     ({"MAILHELP_PROT": "8080"}, "MAILHELP_PROT"),
     ({"MAILHELP_CONFIG": "/nonexistent/mailhelp.env"}, "MAILHELP_CONFIG"),
