@@ -246,3 +246,15 @@ def test_a_frozen_redis_is_a_quick_503_after_the_first(tmp_path: Path,
             os.kill(redis_server.pid, signal.SIGCONT)
         time.sleep(OUTAGE_PROBE_SECONDS)
         assert post(base, "/api/v1/sessions", {"lang": "en"})["replies"]
+
+
+def test_new_conversations_are_counted_across_instances_in_redis(
+        tmp_path: Path, redis_server: RedisServer) -> None:
+    shared = {"MAILHELP_REDIS_URL": redis_server.url, "MAILHELP_SESSION_RATE": "2/60"}
+    with serving(tmp_path / "a", **shared) as (a, _), serving(tmp_path / "b", **shared) as (b, _):
+        # One requester of its own (believed from a loopback proxy): other tests of this
+        # module opened conversations from 127.0.0.1 in the same Redis.
+        client = {"X-Forwarded-For": "198.51.100.23"}
+        opened = [httpx.post(base + "/api/v1/sessions", json={}, headers=client,
+                             timeout=10).status_code for base in (a, b, a, b)]
+    assert opened == [200, 200, 429, 429]
