@@ -61,7 +61,7 @@ def provider_settings(provider: Provider, address: str = "") -> Settings:
 def provider_notes(provider: Provider, lang: str) -> list[str]:
     """Everything a person should know besides host and port, in one language."""
     _ = translator(lang)
-    notes = []
+    notes = [provider.closed[lang]] if provider.closed else []
     if provider.app_password == "always":
         notes.append(_("Mail programs need an app password, not your usual password."))
     elif provider.app_password == "with_2fa":
@@ -87,6 +87,8 @@ def render_settings(settings: Settings, lang: str, with_notes: bool = True) -> s
             "mailhelp check {domain}"
         ).format(address=settings.address, domain=settings.address.rpartition("@")[2])
     lines = [p.name if settings.address == p.name else f"{p.name} ({settings.address})"]
+    if p.closed:  # no servers to show: the closure notice is the whole answer
+        return "\n".join([*lines, p.closed[lang]])
     width = max(len(s.host) for s in settings.servers)
     for s in settings.servers:
         lines.append(f"  {s.protocol.upper():5} {s.host:{width}}  {s.port:>5}  "

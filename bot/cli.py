@@ -15,13 +15,17 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+import yaml
+
 from bot import kb
 from bot.answer import provider_settings, render_settings, render_topic, settings_for
 from bot.check.cli import add_parser as add_check_parser
 from bot.config import ConfigError, load_config, settings_help
 from bot.flows import flows_markdown, mermaid
 from bot.i18n import translator
-from bot.match import Result, matcher_for
+from bot.match import Result, Words, matcher_for
+from bot.slots import SlotReader
+from bot.tasks import Tasks
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -186,6 +190,12 @@ def run_lint(args: argparse.Namespace) -> int:
         print(problem)
     if knowledge is None:
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return 1
+    try:  # the conversation engine's word lists and tasks
+        SlotReader.load(root, Words.load(root).stopwords)
+        Tasks.load(knowledge)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        print(exc)
         return 1
     print(f"ok: {len(knowledge.providers)} providers, {len(knowledge.topics)} topics, "
           f"{len(knowledge.flows)} flows")

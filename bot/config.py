@@ -41,6 +41,9 @@ SETTINGS = (
             "whose pages may embed the chat widget"),
     Setting("MAILHELP_AGENT_TOKEN", "", "if set, the agents' page and FAQ API need this token"),
     Setting("TELEGRAM_BOT_TOKEN", "", "if set, also run the Telegram bot (long polling)"),
+    Setting("MAILHELP_TELEGRAM_AGENT_CHAT", "", "a Telegram chat id (the helpdesk's group, "
+            "with the bot in it): each hand-over to a person from Telegram is posted there "
+            "with the conversation so far, masked"),
     Setting("MAILHELP_PUBLIC_URL", "", "https URL this server is reached at; with a Telegram "
             "token, Telegram sends updates to a webhook here instead of long polling"),
     Setting("MAILHELP_WEBHOOK_SECRET", "", "the webhook's secret-token header (default: derived "
@@ -68,6 +71,7 @@ class Config:
     cors_origins: tuple[str, ...]
     agent_token: str
     telegram_token: str
+    telegram_agent_chat: int | None
     public_url: str
     webhook_secret: str
     check_allow_private: bool
@@ -151,6 +155,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         cors_origins=origins,
         agent_token=get("MAILHELP_AGENT_TOKEN").strip(),
         telegram_token=token,
+        telegram_agent_chat=_chat_id(get("MAILHELP_TELEGRAM_AGENT_CHAT")),
         public_url=public_url,
         webhook_secret=secret,
         check_allow_private=_flag("MAILHELP_CHECK_ALLOW_PRIVATE",
@@ -187,3 +192,14 @@ def _rate(name: str, text: str) -> tuple[int, float]:
         raise ConfigError(f"{name} must look like 10/60, got {text!r}")
     return (int(_number(name, count, int, 1, 100_000)),
             float(_number(name, seconds, float, 1, 86_400)))
+
+
+def _chat_id(text: str) -> int | None:
+    """A Telegram chat id: a whole number, negative for groups; empty for none."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"-?\d{1,20}", text):
+        raise ConfigError("MAILHELP_TELEGRAM_AGENT_CHAT must be a Telegram chat id (a whole "
+                          f"number, negative for a group), got {text!r}")
+    return int(text)

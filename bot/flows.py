@@ -20,9 +20,11 @@ ASK_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "date": ("answered", "unknown"),
     "error": ("answered", "unknown"),
 })
-# Outcomes a flow may route but need not: "oauth" is a known provider that lets mail
-# programs in only through its own sign-in page (falls back to "known" when not given).
-OPTIONAL_OUTCOMES: Mapping[str, tuple[str, ...]] = MappingProxyType({"address": ("oauth",)})
+# Outcomes a flow may route but need not (each falls back to "known" when not given):
+# "oauth", a provider that lets programs in only through its own sign-in page, and
+# "closed", a provider whose mailboxes no longer exist.
+OPTIONAL_OUTCOMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"address": ("oauth", "closed")})
 SHOW_BLOCKS = ("settings", "notes", "retention", "check")
 SPECIAL_TARGETS = ("menu", "human", "back")
 PLACEHOLDERS = ("address", "provider")

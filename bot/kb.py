@@ -71,6 +71,7 @@ class Provider:
     app_password: str
     app_password_url: str | None
     oauth_only: bool  # mail programs get in only through the provider's sign-in page
+    closed: Localized | None  # the mailboxes no longer exist: say so instead of settings
     enable: Localized | None
     trash_days: int | None
     spam_days: int | None
@@ -143,7 +144,7 @@ class Knowledge:
 
 _PROVIDER_KEYS = {
     "id", "name", "domains", "brands", "servers", "username", "app_password", "oauth_only",
-    "enable", "retention", "notes", "legacy", "sources",
+    "closed", "enable", "retention", "notes", "legacy", "sources",
 }
 
 
@@ -158,7 +159,8 @@ def _provider(node: Node, r: Reader) -> Provider | None:
         server = _server(item, r, r.line_of(node, "servers"))
         if server:
             servers.append(server)
-    if not servers and "servers" in node:
+    closed = r.localized(node, "closed", required=False)
+    if not servers and "servers" in node and closed is None:
         r.fail(r.line_of(node, "servers"), "'servers' lists no server")
     username = r.text(node, "username")
     if username is not None and username not in USERNAME_FORMS:
@@ -187,7 +189,7 @@ def _provider(node: Node, r: Reader) -> Provider | None:
         brands=tuple(b.lower() for b in r.strings(node, "brands", required=False)),
         servers=tuple(servers), username=username, app_password=required,
         app_password_url=r.text(app, "url", required=False), oauth_only=oauth_only,
-        enable=enable,
+        closed=closed, enable=enable,
         trash_days=days["trash_days"], spam_days=days["spam_days"], notes=notes,
         legacy=legacy, sources=sources,
     )
@@ -237,6 +239,7 @@ _TOPIC_KEYS = {
 
 
 def _printed(node: Node, r: Reader) -> tuple[Printed, ...]:
+    """The `messages` list; every language needs at least one, each naming its program."""
     out = []
     for item in r.get(node, "messages", list, required=False) or []:
         if not isinstance(item, Node):
@@ -248,6 +251,10 @@ def _printed(node: Node, r: Reader) -> tuple[Printed, ...]:
             r.fail(item.line, f"'lang' must be one of {LANGS}")
         elif lang and text and program:
             out.append(Printed(lang, text, program))
+    missing = [lang for lang in LANGS if not any(p.lang == lang for p in out)]
+    if missing:
+        r.fail(r.line_of(node, "messages"),
+               f"'messages' has no message a program prints in {', '.join(missing)}")
     return tuple(out)
 
 

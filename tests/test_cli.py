@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import kb
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +95,22 @@ def test_kb_lint_reports_file_and_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 1
     assert "providers/x.yaml:1: missing 'domains'" in out
     assert "topics/:1: no topics found" in out
+
+
+@pytest.mark.parametrize(("name", "edit", "said"), [
+    ("tasks.yaml", ("deleted-recovery: recovery.del_addr", "deleted-recovery: recovery.gone"),
+     "'recovery.gone' is not a flow or FLOW.STATE"),
+    ("slots.yaml", ("\ndevices:", "\nno_devices:"), "slots.yaml is malformed"),
+])
+def test_kb_lint_checks_the_engines_words_and_tasks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
+        edit: tuple[str, str], said: str) -> None:
+    root = tmp_path / "knowledge"
+    shutil.copytree(kb.default_root(), root)
+    path = root / name
+    path.write_text(path.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
+    code, out = run(capsys, "kb", "lint", "--root", str(root))
+    assert code == 1 and said in out
 
 
 def test_the_wheel_ships_knowledge_and_catalogs(tmp_path: Path) -> None:

@@ -14,6 +14,9 @@ def test_defaults_serve_loopback_with_sqlite() -> None:
     config = load_config({})
     assert (config.host, config.port) == ("127.0.0.1", 8080)
     assert config.redis_url == "" and config.telegram_token == "" and config.webhook_secret == ""
+    assert config.telegram_agent_chat is None
+    assert load_config({"MAILHELP_TELEGRAM_AGENT_CHAT": "-1001234567890"}
+                       ).telegram_agent_chat == -1001234567890
     assert config.sessions_path.name == "sessions.sqlite3"
     assert config.check_rate == (10, 60.0) and not config.check_allow_private
 
@@ -49,6 +52,7 @@ def test_the_webhook_secret_is_derived_the_same_on_every_instance() -> None:
     ({"MAILHELP_SESSION_RATE": "60"}, "MAILHELP_SESSION_RATE"),
     ({"MAILHELP_SESSION_RATE": "0/60"}, "MAILHELP_SESSION_RATE"),
     ({"MAILHELP_WEBHOOK_SECRET": "has spaces"}, "MAILHELP_WEBHOOK_SECRET"),
+    ({"MAILHELP_TELEGRAM_AGENT_CHAT": "@helpdesk"}, "MAILHELP_TELEGRAM_AGENT_CHAT"),
     ({"MAILHELP_PROT": "8080"}, "MAILHELP_PROT"),
     ({"MAILHELP_CONFIG": "/nonexistent/mailhelp.env"}, "MAILHELP_CONFIG"),
 ])

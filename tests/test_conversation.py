@@ -90,11 +90,11 @@ def test_mailhelp_chat_as_a_script(tmp_path: Path) -> None:
            "MAILHELP_HUMAN_CONTACT": "desk@example.com"}
     proc = subprocess.run(
         [sys.executable, "-c", "from bot.cli import main; main()", "chat", "--lang", "ru"],
-        input="как восстановить удаленные письма\nрецепт борща\n".encode(),
+        input="рецепт борща\nкак восстановить удаленные письма\n".encode(),
         capture_output=True, timeout=60, env=env)
     out = proc.stdout.decode()
     assert proc.returncode == 0, proc.stderr.decode()
-    assert "Удал" in out
+    assert "удалённые письма" in out  # the deleted-letters dialog
     assert "desk@example.com" in out
     gaps = [json.loads(line) for line in (tmp_path / "unanswered.jsonl").read_text().splitlines()]
     assert gaps[0]["question"] == "рецепт борща" and gaps[0]["lang"] == "ru"

@@ -22,7 +22,7 @@ CYRILLIC = re.compile(r"[а-яА-Я]")
 # Typed answers for each kind of question, per language: (what, text)
 ANSWERS = {
     "address": [("known", "ivan.petrov@yandex.ru"), ("unknown", "ivan@unknown-example.org"),
-                ("oauth", "mario.rossi@hotmail.it")],
+                ("oauth", "mario.rossi@hotmail.it"), ("closed", "mario.rossi@poste.it")],
     "date": [("answered", {"en": "3 days ago", "ru": "3 дня назад", "it": "3 giorni fa"}),
              ("unknown", {"en": "no idea", "ru": "не помню", "it": "non ricordo"})],
     "error": [("answered", {"en": "535 5.7.8 Authentication failed",
@@ -142,13 +142,13 @@ def test_setup_flow_gives_the_providers_settings(engine: Engine, knowledge: kb.K
 def test_deleted_letters_are_restorable_until_a_date_in_the_users_locale(
         engine: Engine, lang: str, month: str) -> None:
     session = Session(lang=lang, flow="recovery", vars={"provider": "yandex", "days_ago": 3})
-    reply = engine._render(session, next(
+    reply = engine.render.state(session, next(
         s for s in engine.knowledge.flows["recovery"].states.values() if s.show == "retention"),
         ())
     # deleted 2026-11-23, Yandex keeps 30 days: restorable until 23 December, 27 days left
     assert "27" in reply.text and ("December" in reply.text or "декабря" in reply.text
                                    or "dicembre" in reply.text), reply.text
-    gone = engine._render(Session(lang=lang, flow="recovery",
+    gone = engine.render.state(Session(lang=lang, flow="recovery",
                                   vars={"provider": "yandex", "days_ago": 40}),
                           next(s for s in engine.knowledge.flows["recovery"].states.values()
                                if s.show == "retention"), ())
@@ -211,6 +211,9 @@ def test_stale_and_forged_buttons(engine: Engine) -> None:
     assert stale.replies
     forged = step(engine, later, Press("setup.nowhere.99"))
     assert "no longer valid" in forged.replies[0].text
+    for digit in ("²", "①", "¹", "٣"):  # digits to str.isdigit(), not to int()
+        odd = step(engine, later, Press(f"setup.device.{digit}"))
+        assert "no longer valid" in odd.replies[0].text
 
 
 def test_session_round_trips_and_rejects_garbage() -> None:

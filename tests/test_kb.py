@@ -51,7 +51,7 @@ def test_providers_cover_the_required_ones(knowledge: kb.Knowledge) -> None:
     for provider in knowledge.providers.values():
         assert provider.sources, provider.id
         protocols = [s.protocol for s in provider.servers]
-        assert "smtp" in protocols, provider.id
+        assert "smtp" in protocols or provider.closed, provider.id
 
 
 def test_today_facts_win_over_the_old_guides(knowledge: kb.Knowledge) -> None:
@@ -164,3 +164,30 @@ def test_load_raises_with_every_problem(kb_copy: Path) -> None:
     with pytest.raises(kb.KnowledgeError) as err:
         kb.load(kb_copy)
     assert "port 0 is out of range" in str(err.value)
+
+
+def test_every_topic_quotes_what_programs_print_in_every_language(
+        knowledge: kb.Knowledge) -> None:
+    for topic in knowledge.topics.values():
+        for lang in kb.LANGS:
+            printed = [m for m in topic.messages if m.lang == lang]
+            assert printed, (topic.id, lang)
+            assert all(m.program.strip() and m.text.strip() for m in printed), topic.id
+
+
+def test_a_language_without_real_messages_is_named(kb_copy: Path) -> None:
+    path = kb_copy / "topics/tls-required.yaml"
+    text = path.read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines(keepends=True) if "{lang: ru," not in line]
+    path.write_text("".join(kept), encoding="utf-8")
+    line = text[: text.index("\nmessages:")].count("\n") + 2
+    assert (f"topics/tls-required.yaml:{line}: 'messages' has no message a program prints in ru"
+            in lint(kb_copy))
+
+
+def test_a_message_without_its_program_is_named(kb_copy: Path) -> None:
+    path = kb_copy / "topics/tls-required.yaml"
+    line = replace_in(path, '{lang: it, program: "Thunderbird, imapMsgs.properties", ',
+                      "{lang: it, ")
+    problems = lint(kb_copy)
+    assert f"topics/tls-required.yaml:{line}: missing 'program'" in problems, problems

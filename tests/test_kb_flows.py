@@ -129,17 +129,28 @@ def test_every_new_error_topic_is_offered_in_troubleshooting(knowledge: kb.Knowl
     assert {"t_my_spam", "t_encoding"} <= problem
 
 
-def test_an_oauth_outcome_needs_a_provider_to_route(tmp_path: Path) -> None:
+def test_unknown_outcomes_and_bad_provider_flags_are_named(tmp_path: Path) -> None:
     root = tmp_path / "knowledge"
     shutil.copytree(kb.default_root(), root)
     setup = root / "flows/setup.yaml"
     setup.write_text(setup.read_text(encoding="utf-8").replace(
-        "oauth: oauth}", "oauth: oauth, imap: oauth}"), encoding="utf-8")
+        "closed: closed}", "closed: closed, imap: oauth}"), encoding="utf-8")
     provider = root / "providers/outlook.yaml"
     provider.write_text(provider.read_text(encoding="utf-8").replace(
         "oauth_only: true", "oauth_only: yes please"), encoding="utf-8")
     _, problems = kb.check(root)
     said = [str(p) for p in problems]
-    assert any("flows/setup.yaml" in p and "optionally ['oauth']" in p for p in said), said
+    assert any("flows/setup.yaml" in p and "optionally ['oauth', 'closed']" in p
+               for p in said), said
     assert any("providers/outlook.yaml" in p and "'oauth_only' must be true or false" in p
                for p in said), said
+
+
+@pytest.mark.parametrize(("lang", "word"), [("en", "closed"), ("ru", "закрыла"),
+                                            ("it", "chiuso")])
+def test_a_closed_mailbox_is_said_to_be_closed_not_given_half_settings(
+        engine: Engine, lang: str, word: str) -> None:
+    turn = engine.handle(start(engine, "setup", lang).session, Text("mario.rossi@poste.it"))
+    assert turn.session.state == "closed"
+    said = text_of(turn)
+    assert word in said and "relay.poste.it" not in said

@@ -14,7 +14,8 @@ from typing import TextIO
 from bot.check import CheckPolicy, CheckRefused, check_report
 from bot.check.report import refusal_text, render_findings, render_table
 from bot.conversation import Conversations, UnknownSession
-from bot.dialog import COMMANDS, Button, Command, Event, Press, Reply, Text
+from bot.dialog import Button, Event, Press, Reply, Text
+from bot.events import parse_command
 
 QUIT = ("/quit", "/exit")
 
@@ -24,11 +25,7 @@ def read_event(line: str, buttons: tuple[Button, ...]) -> Event:
     line = line.strip()
     if line.isdigit() and 1 <= int(line) <= len(buttons):
         return Press(buttons[int(line) - 1].value)
-    if line.startswith("/"):
-        name, _, arg = line[1:].partition(" ")
-        if name in COMMANDS:
-            return Command(name, arg.strip())
-    return Text(line)
+    return parse_command(line) or Text(line)
 
 
 def render(reply: Reply) -> str:

@@ -48,7 +48,7 @@ from bot.check.report import progress_line, refusal_text, render_findings, rende
 from bot.check.resolve import Resolver, system_resolver
 from bot.config import Config, ConfigError
 from bot.conversation import Conversations, UnknownSession
-from bot.dialog import COMMANDS, Button, Command, Event, Press, Reply, Text
+from bot.dialog import COMMANDS, Action, Button, Command, Event, Press, Reply, Text
 from bot.flows import BUTTON_VALUE
 from bot.kb import LANGS
 
@@ -172,6 +172,14 @@ def _cut(line: str, limit: int) -> list[str]:
     return parts
 
 
+def hand_over_text(chat_id: int, action: Action) -> str:
+    """A hand-over for the agents' chat: which chat, its language, the masked transcript."""
+    lines = [f"Hand-over from Telegram chat {chat_id} (language: {action.lang})"]
+    lines += [f"{'Person' if who == 'person' else 'Bot'}: {text}"
+              for who, text in action.transcript]
+    return "\n".join(lines)
+
+
 def _short(label: str) -> bool:
     return len(label) <= SHORT_LABEL
 
@@ -209,8 +217,10 @@ class TelegramChannel:
 
     def __init__(self, conversations: Conversations, *, limiter: CheckLimiter,
                  policy: CheckPolicy, resolver: Resolver = system_resolver,
-                 retry_delays: Sequence[float] = SEND_RETRY_DELAYS) -> None:
+                 retry_delays: Sequence[float] = SEND_RETRY_DELAYS,
+                 agent_chat: int | None = None) -> None:
         self.conversations = conversations
+        self.agent_chat = agent_chat  # where hand-overs are posted, with the transcript
         self.limiter = limiter
         self.policy = policy
         self.resolver = resolver
@@ -323,9 +333,13 @@ class TelegramChannel:
             await self._send(bot, chat_id, [escape(p) for p in split_text(reply.text)],
                              keyboard(reply.buttons))
             for action in reply.actions:
-                # "human": the reply's text already says how to reach a person.
                 if action.kind == "check" and action.target:
                     await self._check(bot, chat_id, action.target, action.lang)
+                elif action.kind == "human" and self.agent_chat is not None:
+                    # the person read how to reach someone; the agents get the conversation
+                    await self._send(bot, self.agent_chat,
+                                     [escape(p) for p in split_text(hand_over_text(
+                                         chat_id, action))])
 
     # --- the live check ---------------------------------------------------------------
 
@@ -414,7 +428,8 @@ def build_application(config: Config, conversations: Conversations, *, limiter: 
         builder = builder.base_url(base_url)
     application = builder.build()
     TelegramChannel(conversations, limiter=limiter, policy=policy, resolver=resolver,
-                    retry_delays=retry_delays).install(application)
+                    retry_delays=retry_delays,
+                    agent_chat=config.telegram_agent_chat).install(application)
     return application
 
 

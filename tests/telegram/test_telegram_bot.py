@@ -207,16 +207,6 @@ async def test_a_refused_check_says_why(api: FakeBotApi) -> None:
     assert not [c for c in api.since(mark) if c.method == "editMessageText"]
 
 
-async def test_check_without_a_server_asks_for_one_as_the_engine_does(
-        api: FakeBotApi, conversations: Conversations) -> None:
-    calls = await turn(api, message(730, "/check"))
-    engine = conversations.engine
-    expected = engine.handle(engine.start(Session(hint="en")).session, Command("check"))
-    assert [c.text for c in sent(calls)] == [html.escape(r.text, quote=False)
-                                            for r in expected.replies]
-    assert not [c for c in calls if c.method == "editMessageText"]
-
-
 async def test_network_errors_are_retried_and_never_fatal(
         api: FakeBotApi, caplog: pytest.LogCaptureFixture) -> None:
     await turn(api, message(800, "/start"))
@@ -263,3 +253,16 @@ async def test_a_failing_turn_is_logged_without_what_was_typed(
     logged = caplog.text
     assert "RuntimeError at " in logged and "telegram.py" in logged
     assert "ivan.petrov" not in logged and "Tr0ub4dor" not in logged
+
+
+async def test_commands_are_the_engines_commands(api: FakeBotApi,
+                                                 conversations: Conversations) -> None:
+    """/help and /check SERVER here answer as {"command": ...} does in the web API."""
+    engine = conversations.engine
+    fresh = engine.start(Session(hint="en")).session
+    for chat, text, command in ((740, "/help", Command("help")),
+                                (741, "/check", Command("check"))):
+        calls = await turn(api, message(chat, text))
+        expected = engine.handle(fresh, command).replies
+        assert [c.text for c in sent(calls)] == [html.escape(r.text, quote=False)
+                                                for r in expected]

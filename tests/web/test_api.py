@@ -87,7 +87,39 @@ def test_a_check_action_reaches_the_client(client: TestClient) -> None:
     session = start(client, {"lang": "en"})["session"]
     replies = say(client, session, {"text": "please check the server imap.example.com:993"})
     actions = [action for reply in replies for action in reply["actions"]]
-    assert actions == [{"kind": "check", "target": "imap.example.com:993", "lang": "en"}]
+    assert actions == [{"kind": "check", "target": "imap.example.com:993", "lang": "en",
+                        "transcript": []}]
+
+
+def test_the_pages_language_is_a_hint_the_person_can_override(client: TestClient) -> None:
+    opened = start(client, {"hint": "it"})
+    assert opened["replies"][0]["text"].startswith(GREETINGS["it"])
+    replies = say(client, opened["session"], {"text": "не приходят письма на bk.ru"})
+    assert "/language it" in replies[0]["text"]  # switched, and says how to switch back
+    chosen = start(client, {"lang": "it"})["session"]
+    assert "/language" not in say(client, chosen, {"text": "не приходят письма"})[0]["text"]
+    bad = client.post("/api/v1/sessions", json={"hint": "de"})
+    assert bad.status_code == 400 and bad.json()["field"] == "hint"
+
+
+def test_a_typed_command_is_that_command(client: TestClient) -> None:
+    session = start(client, {"lang": "en"})["session"]
+    replies = say(client, session, {"text": "/check imap.example.com"})
+    assert [a["target"] for r in replies for a in r["actions"]] == ["imap.example.com"]
+    assert "italiano" in say(client, session, {"text": "/language it"})[0]["text"].lower()
+
+
+def test_a_hand_over_carries_the_masked_transcript(client: TestClient) -> None:
+    session = start(client, {"lang": "ru"})["session"]
+    say(client, session, {"text": "не могу войти в почту ivan.petrov@yandex.ru"})
+    replies = say(client, session, {"text": "позовите оператора"})
+    human = [a for reply in replies for a in reply["actions"] if a["kind"] == "human"]
+    assert len(human) == 1
+    transcript = human[0]["transcript"]
+    assert transcript[0] == {"from": "person", "text": "не могу войти в почту i***@yandex.ru"}
+    assert transcript[-1] == {"from": "person", "text": "позовите оператора"}
+    assert any(line["from"] == "bot" for line in transcript)
+    assert "ivan.petrov" not in repr(transcript)
 
 
 def test_commands_change_the_language(client: TestClient) -> None:

@@ -117,7 +117,10 @@ def test_setup_flow_and_a_pasted_error(page: Page) -> None:
     expect(chat.locator(".msg.user")).to_have_text(
         ["Set up a mail program", "ivan@yandex.ru", "Outlook", "IMAP (recommended)"])
     say(chat, ERROR_553)
-    expect(chat.locator(".msg.bot").last).to_contain_text(topic_title("sender-not-owned", "en"))
+    # the answer, then its dialog's "Did that help?"
+    expect(chat.locator(".msg.bot", has_text=topic_title("sender-not-owned", "en"))
+           ).to_be_visible()
+    expect(chat.locator(".msg.bot").last).to_contain_text("Did that help?")
     expect(chat.get_by_role("button", name="Outlook", exact=True)).to_be_disabled()
 
 
@@ -165,7 +168,10 @@ def test_a_forgotten_session_is_replaced(page: Page) -> None:
     say(chat, ERROR_553)
     # A new conversation greets again, and the typed text is answered in it.
     expect(chat.get_by_text(GREETING)).to_have_count(2)
-    expect(chat.locator(".msg.bot").last).to_contain_text(topic_title("sender-not-owned", "en"))
+    # the answer, then its dialog's "Did that help?"
+    expect(chat.locator(".msg.bot", has_text=topic_title("sender-not-owned", "en"))
+           ).to_be_visible()
+    expect(chat.locator(".msg.bot").last).to_contain_text("Did that help?")
     assert stored(page)["session"] not in ("AAAAAAAAAAAAAAAAAAAAAA", None)
 
 

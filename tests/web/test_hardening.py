@@ -169,7 +169,13 @@ def test_the_check_command_takes_its_argument(live_server: str) -> None:
     answer = httpx.post(messages, json={"command": "check", "arg": "imap.gmail.com"}, timeout=5)
     assert answer.status_code == 200, answer.text
     actions = [action for reply in answer.json()["replies"] for action in reply["actions"]]
-    assert actions == [{"kind": "check", "target": "imap.gmail.com", "lang": "en"}]
+    assert [(a["kind"], a["target"], a["lang"]) for a in actions] == [
+        ("check", "imap.gmail.com", "en")]
+    # Typed, the command is the same command: the same answer.
+    typed = httpx.post(messages, json={"text": "/check imap.gmail.com"}, timeout=5)
+    assert typed.json() == answer.json()
+    helped = httpx.post(messages, json={"command": "help"}, timeout=5).json()
+    assert httpx.post(messages, json={"text": "/help"}, timeout=5).json() == helped
     asked = httpx.post(messages, json={"command": "check"}, timeout=5).json()["replies"]
     assert not [action for reply in asked for action in reply["actions"]]
     for arg in ("x" * 321, 5, " "):

@@ -115,9 +115,10 @@ class ChatApi:
 
     async def open_session(self, request: Request) -> JSONResponse:
         body = await read_json(request, empty_ok=True)
-        only_fields(body, ("lang",))
+        only_fields(body, ("lang", "hint"))
         lang = lang_field(body.get("lang"))
-        hint = accept_language(request.headers.get("accept-language", ""))
+        hint = lang_field(body.get("hint"), "hint") or accept_language(
+            request.headers.get("accept-language", ""))
         try:
             self.new_sessions.admit(client_address(request))
         except CheckRefused as refused:
@@ -228,7 +229,8 @@ def replies_json(replies: tuple[Reply, ...]) -> list[dict[str, Any]]:
         {
             "text": reply.text,
             "buttons": [{"label": b.label, "value": b.value} for b in reply.buttons],
-            "actions": [{"kind": a.kind, "target": a.target, "lang": a.lang}
+            "actions": [{"kind": a.kind, "target": a.target, "lang": a.lang,
+                         "transcript": [{"from": who, "text": text} for who, text in a.transcript]}
                         for a in reply.actions],
         }
         for reply in replies

@@ -269,7 +269,8 @@ form button { font: inherit; border: 0; border-radius: 8px; padding: 0 14px;
   }
 
   async function openSession() {
-    const res = await post('/api/v1/sessions', LANG ? { lang: LANG } : {});
+    // the page's language is a hint: the bot follows the language the person writes in
+    const res = await post('/api/v1/sessions', LANG ? { hint: LANG } : {});
     if (!res.ok) throw new Error('session ' + res.status);
     const data = await res.json();
     state.session = String(data.session);
