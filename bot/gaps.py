@@ -8,6 +8,7 @@ log is rotated: the previous file is kept as `NAME.1`, so the two never exceed t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -82,8 +83,10 @@ class GapLog:
                 os.close(fd)
             if full:
                 # Atomic: a writer in another process that still has the old file open
-                # appends its line to NAME.1, where it is still read.
-                os.replace(self.path, self.previous)
+                # appends its line to NAME.1, where it is still read. Another process may
+                # have rotated it a moment ago: then there is nothing to move.
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(self.path, self.previous)
 
     def summarize(self, limit: int = 50) -> list[tuple[str, int, str]]:
         """(question, count, lang) per distinct question, most frequent first.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.gaps import MAX_QUESTION_CHARS, GapLog
+from bot.gaps import MAX_LOG_BYTES, MAX_QUESTION_CHARS, GapLog
 
 
 @pytest.fixture
@@ -150,9 +150,10 @@ def test_threads_write_whole_lines(log_path: Path) -> None:
     assert set(questions) == expected
 
 
-def record_in_process(path: str, worker: int, count: int, start: object) -> None:
+def record_in_process(path: str, worker: int, count: int, start: object,
+                      max_bytes: int = MAX_LOG_BYTES) -> None:
     """A worker process: its own log object on the same file."""
-    log = GapLog(Path(path))
+    log = GapLog(Path(path), max_bytes=max_bytes)
     start.wait()  # type: ignore[attr-defined]
     for index in range(count):
         log.record(long_question(worker, index), "ru")
@@ -190,3 +191,20 @@ def test_the_log_is_rotated_and_both_files_are_read(tmp_path: Path) -> None:
     assert len(seen) == kept > 10  # every line of both files, each question once
     assert stat.S_IMODE(log.path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+
+
+def test_processes_rotating_at_once_lose_no_line_shape(log_path: Path) -> None:
+    """Several processes rotating the same small log: none fails, every line kept is whole."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [context.Process(target=record_in_process,
+                               args=(str(log_path), n, 300, start, 3000)) for n in range(3)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join()
+        assert worker.exitcode == 0
+    kept = [line for path in (log_path, log_path.with_name(log_path.name + ".1"))
+            for line in path.read_bytes().splitlines()]
+    assert kept and all(json.loads(line)["question"].startswith("worker ") for line in kept)
