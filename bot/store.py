@@ -7,6 +7,7 @@ is already on disk. Turns of one session never overlap, even across processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -71,7 +72,9 @@ def private_file(path: Path) -> None:
     """Create `path` empty if it is missing; either way, readable and writable by us alone."""
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     if path.stat().st_mode & 0o077:
-        path.chmod(0o600)
+        # A file of another owner that we may still use is left as it is.
+        with contextlib.suppress(PermissionError):
+            path.chmod(0o600)
 
 
 def encode_data(data: SessionData) -> str:

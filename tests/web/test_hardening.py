@@ -132,6 +132,15 @@ def test_a_client_that_disconnects_mid_body_is_one_log_line(
     assert_one_line_logged(caplog)
 
 
+def test_a_request_answered_early_gets_no_second_answer_when_its_body_stalls(
+        quick_server: str) -> None:
+    with connect(quick_server) as stalled:
+        stalled.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\n"
+                        b"Content-Type: application/json\r\nContent-Length: 99999\r\n\r\n")
+        received = read_all(stalled)  # refused by its length at once, closed at the deadline
+    assert received.startswith(b"HTTP/1.1 413") and received.count(b"HTTP/1.1 ") == 1
+
+
 def test_connections_past_the_cap_get_503_and_the_server_recovers(quick_server: str) -> None:
     idle = [connect(quick_server) for _ in range(QUICK.max_connections)]
     try:

@@ -63,6 +63,7 @@ def bounded_protocol(limits: Limits) -> type[HttpToolsProtocol]:
 
     class BoundedHttp(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
+        _in_body = False  # headers of the current request read, its body not yet
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -83,10 +84,12 @@ def bounded_protocol(limits: Limits) -> type[HttpToolsProtocol]:
 
         def on_headers_complete(self) -> None:
             self._arm(limits.body_seconds)
+            self._in_body = True
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:
             self._disarm()
+            self._in_body = False
             super().on_message_complete()
 
         def _arm(self, seconds: float) -> None:
@@ -102,8 +105,9 @@ def bounded_protocol(limits: Limits) -> type[HttpToolsProtocol]:
             self._deadline = None
             if self.transport.is_closing():
                 return
-            if self.cycle is None or self.cycle.response_complete or not (
-                    self.cycle.response_started):
+            # A request whose answer went out already (refused by its Content-Length, say)
+            # gets no second answer; one still waiting for its headers or body gets a 408.
+            if not (self._in_body and self.cycle.response_started):
                 self.transport.write(TIMED_OUT)
             self.transport.close()
 
