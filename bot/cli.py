@@ -21,6 +21,8 @@ from bot import kb
 from bot.answer import provider_settings, render_settings, render_topic, settings_for
 from bot.check.cli import add_parser as add_check_parser
 from bot.config import ConfigError, load_config, settings_help
+from bot.discover.cli import add_arguments as add_discover_arguments
+from bot.discover.rules import check_rules
 from bot.flows import flows_markdown, mermaid
 from bot.i18n import translator
 from bot.match import Result, Words, matcher_for
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("address", help="an e-mail address or a domain")
     settings.add_argument("--json", action="store_true", help="print JSON")
     settings.add_argument("--lang", choices=kb.LANGS, default="en", help="language of the notes")
+    add_discover_arguments(settings)
     settings.set_defaults(handler=run_settings)
 
     kb_parser = sub.add_parser("kb", help="knowledge-base tools for editors",
@@ -175,6 +178,10 @@ def render_result(knowledge: kb.Knowledge, result: Result) -> str:
 
 
 def run_settings(args: argparse.Namespace) -> int:
+    if args.discover:
+        from bot.discover.cli import run as run_discovery
+
+        return run_discovery(args)
     settings = settings_for(kb.load_knowledge(), args.address)
     if args.json:
         print(json.dumps(settings.as_json(args.lang), ensure_ascii=False, indent=2))
@@ -186,9 +193,11 @@ def run_settings(args: argparse.Namespace) -> int:
 def run_lint(args: argparse.Namespace) -> int:
     root = args.root or kb.default_root()
     knowledge, problems = kb.check(root)
+    rules, rule_problems = check_rules(root, set(knowledge.providers) if knowledge else None)
+    problems += rule_problems
     for problem in problems:
         print(problem)
-    if knowledge is None:
+    if knowledge is None or rules is None:
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
     try:  # the conversation engine's word lists and tasks
@@ -198,7 +207,7 @@ def run_lint(args: argparse.Namespace) -> int:
         print(exc)
         return 1
     print(f"ok: {len(knowledge.providers)} providers, {len(knowledge.topics)} topics, "
-          f"{len(knowledge.flows)} flows")
+          f"{len(knowledge.flows)} flows, {len(rules.hosting)} mail hosting services")
     return 0
 
 

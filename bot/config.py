@@ -52,6 +52,10 @@ SETTINGS = (
             "and any port: for tests and private deployments only"),
     Setting("MAILHELP_CHECK_RATE", "10/60", "live checks allowed per requester per seconds"),
     Setting("MAILHELP_CHECK_CONCURRENCY", "64", "connections all live checks may hold at once"),
+    Setting("MAILHELP_RESOLVER", "", "HOST:PORT of the DNS server that settings discovery, "
+            "the domain check and the live check ask (default: the system's resolvers)"),
+    Setting("MAILHELP_DNSBL", "", "comma-separated DNS blocklist zones the domain check asks "
+            "about the MX addresses (default: none, blocklist lookups off)"),
     Setting("MAILHELP_SESSION_RATE", "60/60", "new conversations allowed per requester per "
             "seconds"),
 )
@@ -77,6 +81,8 @@ class Config:
     check_allow_private: bool
     check_rate: tuple[int, float]  # checks, per seconds
     check_concurrency: int
+    resolver: tuple[str, int] | None
+    dnsbl: tuple[str, ...]
     session_rate: tuple[int, float]  # new conversations, per seconds
 
     @property
@@ -163,8 +169,33 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         check_rate=_rate("MAILHELP_CHECK_RATE", get("MAILHELP_CHECK_RATE")),
         check_concurrency=int(_number("MAILHELP_CHECK_CONCURRENCY",
                                       get("MAILHELP_CHECK_CONCURRENCY"), int, 1, 10_000)),
+        resolver=resolver_setting(get("MAILHELP_RESOLVER")),
+        dnsbl=dnsbl_zones(get("MAILHELP_DNSBL")),
         session_rate=_rate("MAILHELP_SESSION_RATE", get("MAILHELP_SESSION_RATE")),
     )
+
+
+def resolver_setting(text: str, name: str = "MAILHELP_RESOLVER") -> tuple[str, int] | None:
+    """HOST:PORT of a DNS server, or None (the system's) when empty."""
+    from bot.dnsclient import parse_resolver
+
+    if not text.strip():
+        return None
+    try:
+        return parse_resolver(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def dnsbl_zones(text: str, name: str = "MAILHELP_DNSBL") -> tuple[str, ...]:
+    """Comma-separated DNS zone names; ConfigError (naming `name`) for anything else."""
+    from bot.discover.found import valid_host
+
+    zones = tuple(z.strip().lower().rstrip(".") for z in text.split(",") if z.strip())
+    for zone in zones:
+        if not valid_host(zone):
+            raise ConfigError(f"{name}: {zone!r} is not a DNS zone name")
+    return zones
 
 
 def _number(name: str, text: str, kind: type[int] | type[float], low: float,

@@ -44,6 +44,8 @@ __all__ = ["COMMANDS", "Action", "Button", "Command", "Engine", "EngineSettings"
 
 BARE_ADDRESS_WORDS = 4  # an address with at most this many other words asks for its settings
 BOT_LOG_CHARS = 160  # of each reply's first line, in the transcript
+# Topics about mail that bounces or lands in spam: a domain named with them is checked.
+DOMAIN_CHECK_TOPICS = ("my-mail-goes-to-spam", "spam-rejected", "bounce-report")
 _HOST_PORT = re.compile(r"\b(?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,24}(?::\d{1,5})?\b")
 _MAYBE_PRIVATE = re.compile(r"@|\d[.:]\d|:[\da-f]*:")  # an address, an IP
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "it": "Italiano"}
@@ -305,7 +307,17 @@ class Engine:
                 return Turn(session, (replace(reply, actions=(
                     Action("check", target, session.language),)),))
             others = [m.topic for m in result.matches[1:]]
-            return self._topic(session, top, self._provider(session, result), others)
+            answer = self._topic(session, top, self._provider(session, result), others)
+            domain = _domain(text) if top in DOMAIN_CHECK_TOPICS else None
+            if domain:  # the domain's DNS is checked alongside the answer
+                said = _("I am also checking what DNS says about the mail of {domain}: MX, "
+                         "SPF, DKIM, DMARC and more. It needs no password.").format(
+                    domain=domain)
+                first, *later = answer.replies
+                answer = replace(answer, replies=(replace(
+                    first, text=f"{first.text}\n\n{said}",
+                    actions=(Action("domain-check", domain, session.language),)), *later))
+            return answer
         if result.suggestions:
             buttons = self.render.topic_buttons(session, [m.topic for m in result.suggestions])
             return Turn(session, (Reply(_("Did you mean one of these?"), (
@@ -381,6 +393,12 @@ class Engine:
 
 def _asks_when(state: State) -> bool:
     return state.ask == "date" or any("days_ago" in b.set for b in state.buttons)
+
+
+def _domain(text: str) -> str | None:
+    """The domain a message names, by an address or a bare domain name."""
+    found = ADDRESS.search(text) or _HOST_PORT.search(text.lower())
+    return found.group(0).rpartition("@")[2].partition(":")[0].lower() if found else None
 
 
 def _check_target(text: str) -> str | None:

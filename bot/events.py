@@ -73,7 +73,7 @@ class Action:
     """Something for the channel to do besides showing text. A hand-over ("human")
     carries the conversation so far, masked, for the person who takes it over."""
 
-    kind: Literal["check", "human"]
+    kind: Literal["check", "discover", "domain-check", "human"]
     target: str
     lang: str = "en"  # the conversation's language, for what the channel shows
     transcript: tuple[tuple[str, str], ...] = ()  # ("person" | "bot", text), oldest first

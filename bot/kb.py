@@ -156,7 +156,7 @@ def _provider(node: Node, r: Reader) -> Provider | None:
             r.fail(r.line_of(node, "domains"), f"'{d}' is not a domain name")
     servers = []
     for item in r.get(node, "servers", list) or []:
-        server = _server(item, r, r.line_of(node, "servers"))
+        server = read_server(item, r, r.line_of(node, "servers"))
         if server:
             servers.append(server)
     closed = r.localized(node, "closed", required=False)
@@ -195,7 +195,7 @@ def _provider(node: Node, r: Reader) -> Provider | None:
     )
 
 
-def _server(item: Any, r: Reader, line: int) -> Server | None:
+def read_server(item: Any, r: Reader, line: int) -> Server | None:
     if not isinstance(item, Node):
         r.fail(line, "each server must be a mapping {protocol, host, port, security}")
         return None

@@ -50,16 +50,19 @@ class Renderer:
             shown += tuple(b for b in self.nav(session) if not (has_menu and b.value == "menu"))
         return Reply("\n\n".join(p for p in parts if p), shown, actions)
 
-    def check_actions(self, session: Session, state: State) -> tuple[Action, ...]:
-        """The live check a `show: check` state runs: the address (the provider's servers),
-        for an unknown provider the address's own domain, with no address the provider's
-        incoming server."""
-        if state.show != "check":
-            return ()
+    def state_actions(self, session: Session, state: State) -> tuple[Action, ...]:
+        """What a state asks the channel to run. `show: check`: the live check of the
+        address (the channel finds its servers, discovering those of an unknown provider),
+        with no address the provider's incoming server. `show: settings` of an address
+        whose provider is unknown: discovery."""
         address = str(session.vars.get("address", ""))
         provider = self.provider(session)
+        if state.show == "settings" and address and provider is None:
+            return (Action("discover", address, session.language),)
+        if state.show != "check":
+            return ()
         if address:
-            target = address if provider else address.rpartition("@")[2]
+            target = address
         elif provider and provider.servers:
             target = provider.servers[0].host
         else:
@@ -70,6 +73,10 @@ class Renderer:
         _ = self._(session)
         lang = session.language
         if block == "settings":
+            if provider is None and "address" in session.vars:
+                return _("I am looking up the mail settings of {domain} on the internet: its "
+                         "DNS records and its setup file. It needs no password.").format(
+                    domain=str(session.vars["address"]).rpartition("@")[2])
             if provider is None:
                 return _("I do not know the servers of this provider. Look for 'IMAP/SMTP "
                          "settings' in its help pages, or ask its support.")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from bot.channels.dns_actions import DnsActions
 from bot.channels.telegram import TelegramBot, build_application
 from bot.channels.web.app import create_app, session_policy
 from bot.channels.web.server import server_for
@@ -53,11 +54,14 @@ async def serve(config: Config) -> None:
     limiter = (RedisCheckLimiter(policy, config.redis_url) if config.redis_url
                else CheckLimiter(policy))
     sessions = session_limiter(config)
+    dns_actions = DnsActions.default(config.resolver, config.dnsbl, policy, limiter)
     telegram = (TelegramBot(build_application(config, conversations, limiter=limiter,
-                                              policy=policy), config)
+                                              policy=policy, dns_actions=dns_actions,
+                                              resolver=dns_actions.check_resolver), config)
                 if config.telegram_token else None)
     app = create_app(config, conversations, limiter=limiter, policy=policy,
-                     telegram=telegram.webhook if telegram else None, session_limiter=sessions)
+                     telegram=telegram.webhook if telegram else None, session_limiter=sessions,
+                     dns_actions=dns_actions)
     server = server_for(app, config.host, config.port, log_level="info")
     sweeper = asyncio.create_task(sweep_expired(conversations.store))
     try:

@@ -40,7 +40,7 @@ class Walker:
                 session.vars.update(known.values)
                 target = known.go
                 continue
-            actions = self.render.check_actions(session, state)
+            actions = self.render.state_actions(session, state)
             if state.next is None:
                 replies.append(self.render.state(session, state, actions))
                 break

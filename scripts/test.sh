@@ -1,13 +1,13 @@
 #!/usr/bin/env sh
 # Install everything the tests need and run them all: lint, types, tests.
 #
-# Debian packages for the real-server tests (Dovecot, Postfix, Redis, Chromium) are installed when run
-# as root; elsewhere those tests skip with a visible reason, unless
+# Debian packages for the real-server tests (Dovecot, Postfix, Redis, Chromium, NSD) are
+# installed when run as root; elsewhere those tests skip with a visible reason, unless
 # MAILHELP_REQUIRE_SERVERS=1 (CI sets it) turns the skips into failures.
 set -eu
 cd "$(dirname "$0")/.."
 
-DEBS="dovecot-imapd dovecot-pop3d postfix redis-server chromium"
+DEBS="dovecot-imapd dovecot-pop3d postfix redis-server chromium nsd"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=""
     for pkg in $DEBS python3-venv; do

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.check.daemons import LOOPBACK, free_port, wait_for_ports
+from tests.check.daemons import LOOPBACK, free_port, wait_for_ports, wait_or_kill
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,5 @@ def running_redis(binary: str, *, port: int | None = None,
         yield RedisServer(port, password, process.pid)
     finally:
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        wait_or_kill(process, 10)
         shutil.rmtree(folder, ignore_errors=True)

@@ -42,6 +42,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.dns_actions import KINDS as DNS_KINDS
+from bot.channels.dns_actions import DnsActions
 from bot.check import CheckLimiter, CheckPolicy, CheckRefused, finish_report, start_check
 from bot.check.messages import catalogue
 from bot.check.report import progress_line, refusal_text, render_findings, render_table
@@ -218,12 +220,14 @@ class TelegramChannel:
     def __init__(self, conversations: Conversations, *, limiter: CheckLimiter,
                  policy: CheckPolicy, resolver: Resolver = system_resolver,
                  retry_delays: Sequence[float] = SEND_RETRY_DELAYS,
-                 agent_chat: int | None = None) -> None:
+                 agent_chat: int | None = None,
+                 dns_actions: DnsActions | None = None) -> None:
         self.conversations = conversations
         self.agent_chat = agent_chat  # where hand-overs are posted, with the transcript
         self.limiter = limiter
         self.policy = policy
         self.resolver = resolver
+        self.dns_actions = dns_actions or DnsActions.default(None, (), policy, limiter)
         self.retry_delays = tuple(retry_delays)
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary())
@@ -340,14 +344,20 @@ class TelegramChannel:
                     await self._send(bot, self.agent_chat,
                                      [escape(p) for p in split_text(hand_over_text(
                                          chat_id, action))])
+                elif action.kind in DNS_KINDS and action.target:
+                    text = await self.dns_actions.reply(action.kind, action.target,
+                                                        action.lang, session_id(chat_id))
+                    await self._send(bot, chat_id, [escape(p) for p in split_text(text)])
 
     # --- the live check ---------------------------------------------------------------
 
     async def _check(self, bot: Bot, chat_id: int, target: str, lang: str) -> None:
         """Run the check: one message, edited as each endpoint finishes, then the report."""
         try:
+            servers = await self.dns_actions.check_servers(target, session_id(chat_id))
             running = await start_check(target, self.policy, requester=session_id(chat_id),
-                                        limiter=self.limiter, resolver=self.resolver)
+                                        limiter=self.limiter, resolver=self.resolver,
+                                        providers=servers)
         except CheckRefused as refused:
             await self._send_one(bot, chat_id, escape(refusal_text(refused, lang)))
             return
@@ -414,11 +424,12 @@ class TelegramChannel:
 def build_application(config: Config, conversations: Conversations, *, limiter: CheckLimiter,
                       policy: CheckPolicy, base_url: str | None = None,
                       resolver: Resolver = system_resolver,
-                      retry_delays: Sequence[float] = SEND_RETRY_DELAYS) -> TelegramApp:
+                      retry_delays: Sequence[float] = SEND_RETRY_DELAYS,
+                      dns_actions: DnsActions | None = None) -> TelegramApp:
     """The bot's Application with its handlers; nothing is sent until it is started.
 
     `base_url` points the Bot API elsewhere (tests use a fake server on loopback);
-    `resolver` is the live check's name lookup.
+    `resolver` is the live check's name lookup; `dns_actions` the process's discovery.
     """
     # httpx logs each request's URL at INFO, and a Bot API URL holds the bot's token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -428,8 +439,8 @@ def build_application(config: Config, conversations: Conversations, *, limiter: 
         builder = builder.base_url(base_url)
     application = builder.build()
     TelegramChannel(conversations, limiter=limiter, policy=policy, resolver=resolver,
-                    retry_delays=retry_delays,
-                    agent_chat=config.telegram_agent_chat).install(application)
+                    retry_delays=retry_delays, agent_chat=config.telegram_agent_chat,
+                    dns_actions=dns_actions).install(application)
     return application
 
 

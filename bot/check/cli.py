@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.check.errors import CheckRefused
 from bot.check.messages import catalogue
+from bot.check.providers import ProviderLookup, knowledge_servers
 from bot.check.report import (
     progress_line,
     refusal_text,
@@ -20,9 +21,11 @@ from bot.check.report import (
     render_table,
     report_json,
 )
+from bot.check.resolve import Resolver, system_resolver
 from bot.check.results import CheckReport, EndpointResult
 from bot.check.runner import finish_report, start_check
 from bot.check.settings import CheckPolicy
+from bot.discover.cli import add_resolver_argument, resolver_from
 from bot.kb import LANGS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
@@ -36,8 +39,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "and capabilities, try STARTTLS and TLS, inspect the certificate, and say what it "
         "means for the mail program's settings. No login or password is ever sent.",
         epilog="exit status: 0 all fine; 1 problems found; 2 refused or bad input")
-    parser.add_argument("target", metavar="TARGET",
+    parser.add_argument("target", metavar="TARGET", nargs="?",
                         help="an e-mail address, a server name, or name:port")
+    parser.add_argument("--domain", metavar="DOMAIN",
+                        help="instead, check what DNS says about a domain's mail: MX, SPF, "
+                        "DMARC, DKIM, MTA-STS, TLS-RPT, reverse DNS (no connection to it)")
+    parser.add_argument("--dnsbl", metavar="ZONES",
+                        help="with --domain: also ask these comma-separated DNS blocklists "
+                        "about the MX addresses (default: MAILHELP_DNSBL, else none)")
+    parser.add_argument("--dkim-selector", metavar="NAME", action="append",
+                        help="with --domain: the DKIM selector to look for (repeatable; "
+                        "default: the common ones)")
+    add_resolver_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--lang", choices=LANGS, default=None,
                         help="language of the verdicts (default: from $LANG, else en)")
@@ -61,9 +74,17 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"mailhelp check: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    if (args.target is None) == (args.domain is None):
+        print("mailhelp check: give a TARGET or --domain DOMAIN (one of them)", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.domain is not None:
+        from bot.domaincheck.cli import run_domain_check
+
+        return run_domain_check(args, policy, lang)
     progress = sys.stderr if not args.json and sys.stderr.isatty() else None
     try:
-        report = asyncio.run(_collect(args.target, policy, lang, progress))
+        report = asyncio.run(_collect(args.target, policy, lang, progress,
+                                      resolver_from(args)))
     except CheckRefused as refused:
         print(refusal_text(refused, lang), file=sys.stderr)
         return EXIT_REFUSED
@@ -91,8 +112,19 @@ def _policy(args: argparse.Namespace) -> CheckPolicy:
 
 async def _collect(
     target: str, policy: CheckPolicy, lang: str, progress: TextIO | None,
+    nameserver: tuple[str, int] | None,
 ) -> CheckReport:
-    check = await start_check(target, policy)
+    # Imported here: only a check that needs DNS beyond the system's loads it.
+    from bot.discover.discovery import check_servers, default_discoverer, unknown_domain
+
+    resolver: Resolver = system_resolver
+    servers: ProviderLookup = knowledge_servers
+    if nameserver is not None or unknown_domain(target):
+        discoverer = default_discoverer(nameserver, policy)
+        servers = await check_servers(discoverer, target)
+        if nameserver is not None:
+            resolver = discoverer.dns.resolve_host
+    check = await start_check(target, policy, resolver=resolver, providers=servers)
     total = len(check.endpoints)
     _show(progress, catalogue().text("checking", lang, count=str(total), target=target))
     results: list[EndpointResult] = []

@@ -8,6 +8,7 @@ private address is how DNS-based attacks on checkers work.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from ipaddress import ip_address, ip_network
 
 from bot.check.addresses import refusal_reason
 from bot.check.errors import CheckRefused
@@ -27,7 +28,10 @@ def vet_addresses(host: str, addresses: Iterable[str], policy: CheckPolicy) -> N
     """Refuse when any address of `host` is not globally routable, unless opted in."""
     if policy.allow_private:
         return
+    trusted = [ip_network(net) for net in policy.trusted_networks]
     for address in addresses:
+        if any(ip_address(address) in net for net in trusted):
+            continue
         why = refusal_reason(address)
         if why is not None:
             raise CheckRefused("address_not_public", host=host, address=address, kind=why)

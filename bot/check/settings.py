@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from ipaddress import ip_network
 
 KIB = 1024
 
@@ -16,6 +17,9 @@ class CheckPolicy:
     """
 
     allow_private: bool = False
+    # Non-public networks a deployment trusts (its own servers, a test bed), as CIDR
+    # strings; narrower than allow_private: everything else stays refused.
+    trusted_networks: tuple[str, ...] = ()
     dns_timeout: float = 5.0
     connect_timeout: float = 5.0
     # SMTP servers may hold the greeting back for a few seconds to catch spam bots.
@@ -43,5 +47,11 @@ class CheckPolicy:
                 continue
             if value <= 0:
                 raise ValueError(f"check setting {f.name} must be positive, not {value}")
+        for net in self.trusted_networks:
+            try:
+                ip_network(net)
+            except ValueError:
+                raise ValueError(f"check setting trusted_networks: {net!r} is not a network "
+                                 "like 10.0.0.0/8") from None
         if self.max_line > self.max_bytes:
             raise ValueError("check setting max_line cannot exceed max_bytes")

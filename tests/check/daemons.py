@@ -45,6 +45,15 @@ def wait_for_ports(ports: list[int], log: Path, process: subprocess.Popen[bytes]
                 time.sleep(0.05)
 
 
+def wait_or_kill(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for a server told to stop; kill it if it has not gone within `timeout`."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
 
@@ -204,11 +213,7 @@ def running_postfix(binary: str, pki: Pki, dovecot: Dovecot) -> Iterator[Postfix
         yield ports
     finally:
         subprocess.run([binary, "-c", str(conf), "stop"], capture_output=True, timeout=60)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        wait_or_kill(process, 30)
         shutil.rmtree(folder, ignore_errors=True)
 
 

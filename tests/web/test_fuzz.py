@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import httpx2 as httpx
 import pytest
@@ -19,13 +20,23 @@ from schemathesis.generation import GenerationMode
 
 from bot.channels.web.docs import schema_for
 from bot.check import CheckPolicy
+from bot.config import Config, load_config
 from tests.check.conftest import FAST
+from tests.dns.conftest import dns_server  # noqa: F401  (the NSD fixture)
+from tests.dns.nsd import DnsServer
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 
 SCHEMA = schemathesis.openapi.from_dict(schema_for(None))
 SCHEMA.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                                 max_examples=FUZZ_EXAMPLES, deterministic=True)
+
+
+@pytest.fixture
+def web_config(tmp_path: Path, dns_server: DnsServer) -> Config:  # noqa: F811
+    """Names are asked of the test DNS server on loopback: nothing leaves this machine."""
+    return load_config({"MAILHELP_DATA": str(tmp_path / "data"),
+                        "MAILHELP_RESOLVER": dns_server.address})
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The web channel: one ASGI app for the chat API, the live check, the pages and Telegram's webhook.
 
 `create_app` wires the parts together; each endpoint only translates between HTTP and
-the engine (chat.py), the live check (check.py) or the files of the pages (files.py).
+the engine (chat.py), the live check (check.py), DNS discovery and the domain check
+(dns.py) or the files of the pages (files.py).
 Requests are distrusted in input.py, browsers guarded in guard.py.
 """
 
@@ -20,8 +21,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.dns_actions import DnsActions
 from bot.channels.web.chat import ChatApi
 from bot.channels.web.check import CheckApi
+from bot.channels.web.dns import DnsApi
 from bot.channels.web.docs import docs_page, schema_for, schema_json
 from bot.channels.web.files import StaticFiles
 from bot.channels.web.guard import BrowserGuard
@@ -74,13 +77,17 @@ def create_app(
     static_dir: Path | None = None,
     metrics: WebMetrics | None = None,
     session_limiter: CheckLimiter | None = None,
+    dns_actions: DnsActions | None = None,
 ) -> Starlette:
     """The whole web server; `limiter` is the process's one CheckLimiter for live checks,
-    `session_limiter` the one for new conversations (default: in this process)."""
+    `session_limiter` the one for new conversations (default: in this process),
+    `dns_actions` the process's discovery (default: one over the configured resolver)."""
     metrics = metrics or WebMetrics()
     new_sessions = session_limiter or CheckLimiter(session_policy(config))
     chat = ChatApi(conversations, metrics, new_sessions, config.agent_token)
-    checks = CheckApi(policy, limiter, metrics)
+    actions = dns_actions or DnsActions.default(config.resolver, config.dnsbl, policy, limiter)
+    checks = CheckApi(policy, limiter, metrics, actions)
+    dns = DnsApi(actions)
     files = StaticFiles(static_dir)
     schema = schema_for(telegram.path if telegram else None)
     schema_bytes = schema_json(schema)
@@ -109,6 +116,8 @@ def create_app(
         Route("/api/v1/faq", chat.faq, methods=["GET"]),
         Route("/api/v1/topics/{topic}", chat.topic, methods=["GET"]),
         Route("/api/v1/check", checks.check, methods=["POST"]),
+        Route("/api/v1/discover", dns.discover, methods=["POST"]),
+        Route("/api/v1/domain-check", dns.domain_check, methods=["POST"]),
         Route("/api/v1/ping", ping, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
         Route("/metrics", metrics_text, methods=["GET"]),

@@ -17,6 +17,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from bot.channels.dns_actions import DnsActions
 from bot.channels.web.input import (
     ApiError,
     accept_language,
@@ -40,10 +41,12 @@ MAX_TARGET_CHARS = 320  # an address: 64 for the local part, 255 for the domain,
 class CheckApi:
     """The check endpoint over one process-wide limiter."""
 
-    def __init__(self, policy: CheckPolicy, limiter: CheckLimiter, metrics: WebMetrics) -> None:
+    def __init__(self, policy: CheckPolicy, limiter: CheckLimiter, metrics: WebMetrics,
+                 dns_actions: DnsActions) -> None:
         self.policy = policy
         self.limiter = limiter
         self.metrics = metrics
+        self.dns_actions = dns_actions
 
     async def check(self, request: Request) -> Response:
         body = await read_json(request)
@@ -52,9 +55,14 @@ class CheckApi:
         lang = (lang_field(body.get("lang"))
                 or accept_language(request.headers.get("accept-language", "")) or "en")
         started = time.perf_counter()
+        requester = client_address(request)
         try:
-            running = await start_check(target, self.policy, requester=client_address(request),
-                                        limiter=self.limiter)
+            # An address on a domain the knowledge base does not know: its servers are
+            # discovered first.
+            servers = await self.dns_actions.check_servers(target, requester)
+            running = await start_check(target, self.policy, requester=requester,
+                                        limiter=self.limiter, providers=servers,
+                                        resolver=self.dns_actions.check_resolver)
         except CheckRefused as refused:
             raise self._refusal(refused, lang) from None
         if wants_json(request.headers.get("accept", "")):

@@ -44,6 +44,11 @@
     },
   };
   const T = PHRASES[LANG || 'en'];
+  // The engine's DNS actions and the API endpoint each one calls.
+  const DNS_ACTIONS = {
+    discover: { path: '/api/v1/discover', field: 'address' },
+    'domain-check': { path: '/api/v1/domain-check', field: 'domain' },
+  };
   const MARKS = { ok: '✓', warning: '!', error: '✗' };
 
   const CSS = `
@@ -312,8 +317,27 @@ form button { font: inherit; border: 0; border-radius: 8px; padding: 0 14px;
       add({ t: 'bot', text: String(reply.text || ''), buttons });
       for (const action of reply.actions || []) {
         if (action.kind === 'check' && action.target) check(String(action.target), action.lang);
+        if (DNS_ACTIONS[action.kind] && action.target) {
+          dnsAction(DNS_ACTIONS[action.kind], String(action.target), action.lang);
+        }
       }
     }
+  }
+
+  // Discovery and the domain check: one JSON answer whose "text" the chat shows.
+  async function dnsAction(kind, target, lang) {
+    let text = T.failed;
+    try {
+      const body = { [kind.field]: target };
+      if (PHRASES[lang]) body.lang = lang;
+      const res = await post(kind.path, body);
+      const data = await res.json().catch(() => ({}));
+      text = String((res.ok ? data.text : data.message) || T.failed);
+    } catch (err) {
+      text = T.failed;
+    }
+    add({ t: 'bot', text, buttons: [] });
+    scrollDown();
   }
 
   // The live check, streamed as Server-Sent Events: a line per endpoint, then the verdict.
