@@ -85,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     faq.set_defaults(handler=run_faq)
 
     settings = sub.add_parser("settings", help="a provider's server settings for an address",
-                              epilog=exit_codes("0 the provider is known",
-                                                "1 unknown domain: no settings"))
+                              epilog=exit_codes("0 settings found",
+                                                "1 none known (or discovered)"))
     settings.add_argument("address", help="an e-mail address or a domain")
     settings.add_argument("--json", action="store_true", help="print JSON")
     settings.add_argument("--lang", choices=kb.LANGS, default="en", help="language of the notes")
