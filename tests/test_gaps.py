@@ -159,18 +159,25 @@ def record_in_process(path: str, worker: int, count: int, start: object,
         log.record(long_question(worker, index), "ru")
 
 
-def test_processes_write_whole_lines(log_path: Path) -> None:
+def write_from_processes(log_path: Path, processes: int, count: int,
+                         max_bytes: int = MAX_LOG_BYTES) -> None:
+    """`processes` workers, started together, each recording `count` questions."""
     context = multiprocessing.get_context("spawn")
     start = context.Event()
-    count = 200
-    workers = [context.Process(target=record_in_process, args=(str(log_path), n, count, start))
-               for n in range(2)]
+    workers = [context.Process(target=record_in_process,
+                               args=(str(log_path), n, count, start, max_bytes))
+               for n in range(processes)]
     for worker in workers:
         worker.start()
     start.set()
     for worker in workers:
         worker.join()
         assert worker.exitcode == 0
+
+
+def test_processes_write_whole_lines(log_path: Path) -> None:
+    count = 200
+    write_from_processes(log_path, 2, count)
     questions = {entry["question"] for entry in lines_of(log_path)}
     assert len(lines_of(log_path)) == 2 * count
     assert questions == {" ".join(long_question(w, i).split())
@@ -195,16 +202,7 @@ def test_the_log_is_rotated_and_both_files_are_read(tmp_path: Path) -> None:
 
 def test_processes_rotating_at_once_lose_no_line_shape(log_path: Path) -> None:
     """Several processes rotating the same small log: none fails, every line kept is whole."""
-    context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    workers = [context.Process(target=record_in_process,
-                               args=(str(log_path), n, 300, start, 3000)) for n in range(3)]
-    for worker in workers:
-        worker.start()
-    start.set()
-    for worker in workers:
-        worker.join()
-        assert worker.exitcode == 0
+    write_from_processes(log_path, 3, 300, max_bytes=3000)
     kept = [line for path in (log_path, log_path.with_name(log_path.name + ".1"))
             for line in path.read_bytes().splitlines()]
     assert kept and all(json.loads(line)["question"].startswith("worker ") for line in kept)
