@@ -162,8 +162,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("MAILHELP_", "TELEGRAM_"))}
+        # Every conversation comes from this one address: lift the per-requester limit.
         env |= {"MAILHELP_DATA": folder, "MAILHELP_HOST": "127.0.0.1",
-                "MAILHELP_PORT": str(port)}
+                "MAILHELP_PORT": str(port), "MAILHELP_SESSION_RATE": f"{args.conversations}/60"}
         log = (Path(folder) / "serve.log").open("wb")  # its access log: a line a request
         server = subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()",
                                    "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)

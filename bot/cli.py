@@ -7,9 +7,12 @@ what to answer.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -45,14 +48,33 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(1)
 
 
+USAGE_ERROR = "2 bad arguments, settings or knowledge base"
+
+
+def exit_codes(*codes: str) -> str:
+    """The epilog listing a command's exit statuses; every command ends with USAGE_ERROR."""
+    return "exit status: " + "; ".join((*codes, USAGE_ERROR))
+
+
+def version() -> str:
+    try:
+        return metadata.version("mailhelp")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mailhelp", description="Helpdesk bot for setting up and repairing e-mail.")
+        prog="mailhelp", description="Helpdesk bot for setting up and repairing e-mail.",
+        epilog=exit_codes("0 done", "1 see each command's --help"))
+    parser.add_argument("--version", action="version", version=f"mailhelp {version()}")
     sub = parser.add_subparsers(metavar="COMMAND")
 
     faq = sub.add_parser("faq", help="find the answer to a question or a pasted error",
                          description="Find the answer to a question or a pasted error message. "
-                         "With no query, list the topics.")
+                         "With no query, list the topics.",
+                         epilog=exit_codes("0 answered (or the topics listed)",
+                                           "1 no confident answer"))
     faq.add_argument("query", nargs="*", help="the question or error text")
     mode = faq.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="print the matches as one JSON object")
@@ -62,32 +84,39 @@ def build_parser() -> argparse.ArgumentParser:
     faq.add_argument("--lang", choices=kb.LANGS, help="answer in this language")
     faq.set_defaults(handler=run_faq)
 
-    settings = sub.add_parser("settings", help="a provider's server settings for an address")
+    settings = sub.add_parser("settings", help="a provider's server settings for an address",
+                              epilog=exit_codes("0 settings found",
+                                                "1 none known (or discovered)"))
     settings.add_argument("address", help="an e-mail address or a domain")
     settings.add_argument("--json", action="store_true", help="print JSON")
     settings.add_argument("--lang", choices=kb.LANGS, default="en", help="language of the notes")
     add_discover_arguments(settings)
     settings.set_defaults(handler=run_settings)
 
-    kb_parser = sub.add_parser("kb", help="knowledge-base tools for editors")
+    kb_parser = sub.add_parser("kb", help="knowledge-base tools for editors",
+                               epilog=exit_codes("0 done", "1 lint found problems"))
     kb_sub = kb_parser.add_subparsers(metavar="ACTION", required=True)
-    lint = kb_sub.add_parser("lint", help="check the knowledge base; problems as file:line")
+    lint = kb_sub.add_parser("lint", help="check the knowledge base; problems as file:line",
+                             epilog=exit_codes("0 no problems", "1 problems found"))
     lint.add_argument("--root", type=Path, help="knowledge folder (default: the shipped one)")
     lint.set_defaults(handler=run_lint)
-    listing = kb_sub.add_parser("list", help="list the topics")
+    listing = kb_sub.add_parser("list", help="list the topics", epilog=exit_codes("0 listed"))
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=run_list)
-    diagram = kb_sub.add_parser("diagram", help="draw flows as Mermaid state diagrams")
+    diagram = kb_sub.add_parser("diagram", help="draw flows as Mermaid state diagrams",
+                                epilog=exit_codes("0 drawn"))
     diagram.add_argument("flow", nargs="?", help="one flow id (default: all, as Markdown)")
     diagram.set_defaults(handler=run_diagram)
-    gaps = kb_sub.add_parser("gaps", help="the questions nobody could answer, most frequent first")
+    gaps = kb_sub.add_parser("gaps", help="the questions nobody could answer, most frequent first",
+                             epilog=exit_codes("0 listed (or none recorded)"))
     gaps.add_argument("--limit", type=int, default=50, help="how many (default 50)")
     gaps.set_defaults(handler=run_gaps)
 
     chat = sub.add_parser("chat", help="talk to the bot in the terminal",
                           description="Talk to the bot. Buttons are numbered: type the "
                           "number to press one. Commands: /menu /back /help /language L "
-                          "/start /quit. Without a terminal, reads one message per line.")
+                          "/start /quit. Without a terminal, reads one message per line.",
+                          epilog=exit_codes("0 the conversation ended"))
     chat.add_argument("--lang", choices=kb.LANGS, help="the conversation's language")
     chat.set_defaults(handler=run_chat)
 
@@ -97,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the chat widget (/widget.js, demo page at /), the agents' page "
         "(/agent), the JSON API (/api/v1, schema at /docs) and, with TELEGRAM_BOT_TOKEN, the "
         "Telegram bot. Settings come from environment variables (or MAILHELP_CONFIG):",
-        epilog=settings_help())
+        epilog=settings_help() + "\n\n" + textwrap.fill(exit_codes(
+            "0 stopped by SIGTERM or SIGINT after finishing the requests in flight",
+            "3 the address could not be listened on"), 88))
+    serve.add_argument("--host", help="address to listen on (wins over MAILHELP_HOST)")
+    serve.add_argument("--port", type=port_number,
+                       help="port to listen on (wins over MAILHELP_PORT)")
     serve.set_defaults(handler=run_serve)
 
     add_check_parser(sub)
@@ -224,10 +258,18 @@ def run_gaps(args: argparse.Namespace) -> int:
     return 0
 
 
+def port_number(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from bot.serve import run
 
-    return run(load_config())
+    config = load_config()
+    flags = {"host": args.host, "port": args.port}
+    return run(dataclasses.replace(config, **{k: v for k, v in flags.items() if v is not None}))
 
 
 def run_chat(args: argparse.Namespace) -> int:

@@ -56,6 +56,8 @@ SETTINGS = (
             "the domain check and the live check ask (default: the system's resolvers)"),
     Setting("MAILHELP_DNSBL", "", "comma-separated DNS blocklist zones the domain check asks "
             "about the MX addresses (default: none, blocklist lookups off)"),
+    Setting("MAILHELP_SESSION_RATE", "60/60", "new conversations allowed per requester per "
+            "seconds"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -81,6 +83,7 @@ class Config:
     check_concurrency: int
     resolver: tuple[str, int] | None
     dnsbl: tuple[str, ...]
+    session_rate: tuple[int, float]  # new conversations, per seconds
 
     @property
     def sessions_path(self) -> Path:
@@ -163,11 +166,12 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         webhook_secret=secret,
         check_allow_private=_flag("MAILHELP_CHECK_ALLOW_PRIVATE",
                                   get("MAILHELP_CHECK_ALLOW_PRIVATE")),
-        check_rate=_rate(get("MAILHELP_CHECK_RATE")),
+        check_rate=_rate("MAILHELP_CHECK_RATE", get("MAILHELP_CHECK_RATE")),
         check_concurrency=int(_number("MAILHELP_CHECK_CONCURRENCY",
                                       get("MAILHELP_CHECK_CONCURRENCY"), int, 1, 10_000)),
         resolver=resolver_setting(get("MAILHELP_RESOLVER")),
         dnsbl=dnsbl_zones(get("MAILHELP_DNSBL")),
+        session_rate=_rate("MAILHELP_SESSION_RATE", get("MAILHELP_SESSION_RATE")),
     )
 
 
@@ -213,12 +217,12 @@ def _flag(name: str, text: str) -> bool:
     raise ConfigError(f"{name} must be 1 or 0, got {text!r}")
 
 
-def _rate(text: str) -> tuple[int, float]:
+def _rate(name: str, text: str) -> tuple[int, float]:
     count, sep, seconds = text.partition("/")
     if not sep:
-        raise ConfigError(f"MAILHELP_CHECK_RATE must look like 10/60, got {text!r}")
-    return (int(_number("MAILHELP_CHECK_RATE", count, int, 1, 100_000)),
-            float(_number("MAILHELP_CHECK_RATE", seconds, float, 1, 86_400)))
+        raise ConfigError(f"{name} must look like 10/60, got {text!r}")
+    return (int(_number(name, count, int, 1, 100_000)),
+            float(_number(name, seconds, float, 1, 86_400)))
 
 
 def _chat_id(text: str) -> int | None:

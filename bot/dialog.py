@@ -110,8 +110,8 @@ class Engine:
             return Turn(session, (Reply(_("Choose your language:"), buttons),))
         if command.name == "help":
             return Turn(session, (Reply(self.render.help(session), self.render.nav(session)),))
-        if command.name == "check":
-            return self._check(session, _check_target(command.arg))
+        if command.name == "check":  # the argument is the target as given: an IP too
+            return self._check(session, next(iter(command.arg.split()), None))
         return Turn(session, (Reply(_("I do not know that command. Try /help."),
                                     self.render.nav(session)),))
 

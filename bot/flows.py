@@ -79,6 +79,10 @@ class Flow:
         return flow, state or None
 
 
+# Every value a button of the bot carries: ids, "kind:id", "flow.state.index", "menu".
+BUTTON_VALUE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
 def callback_data(flow: str, state: str, index: int) -> str:
     """What a button carries back: where it was offered, so a stale press still makes sense."""
     return f"{flow}.{state}.{index}"

@@ -2,11 +2,13 @@
 
 Each question is masked (addresses, IPs, secrets, long numbers) before it is written, and
 anything that looks like a password is not written at all. Knowledge editors read the
-summary, most frequent first, to see which answers are missing.
+summary, most frequent first, to see which answers are missing. Past MAX_LOG_BYTES the
+log is rotated: the previous file is kept as `NAME.1`, so the two never exceed twice that.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,8 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.privacy import looks_like_password, mask
+from bot.store import private_folder
 
 MAX_QUESTION_CHARS = 500
+MAX_LOG_BYTES = 10 * 1024 * 1024
 _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
 
 
@@ -48,8 +52,10 @@ class GapLog:
     file opened for appending, so lines never interleave.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int = MAX_LOG_BYTES) -> None:
         self.path = path
+        self.previous = path.with_name(path.name + ".1")
+        self.max_bytes = max_bytes
         self.skipped = 0  # corrupt lines the last summarize() passed over
         self._lock = threading.Lock()
 
@@ -64,7 +70,7 @@ class GapLog:
                  "question": text}
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 written = os.write(fd, line)
@@ -72,8 +78,15 @@ class GapLog:
                 # rest still belongs on this line.
                 while written < len(line):
                     written += os.write(fd, line[written:])
+                full = os.fstat(fd).st_size >= self.max_bytes
             finally:
                 os.close(fd)
+            if full:
+                # Atomic: a writer in another process that still has the old file open
+                # appends its line to NAME.1, where it is still read. Another process may
+                # have rotated it a moment ago: then there is nothing to move.
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(self.path, self.previous)
 
     def summarize(self, limit: int = 50) -> list[tuple[str, int, str]]:
         """(question, count, lang) per distinct question, most frequent first.
@@ -103,21 +116,28 @@ class GapLog:
 
     def _entries(self) -> Iterator[tuple[str, str] | None]:
         """Each non-blank line as (masked question, lang), or None when it is corrupt."""
-        if not self.path.exists():
-            return
-        with self.path.open("rb") as lines:
-            for raw in lines:
-                if not raw.strip():
-                    continue
-                try:
-                    entry = json.loads(raw.decode("utf-8"))
-                except ValueError:  # also covers bytes that are not UTF-8
-                    yield None
-                    continue
-                question = entry.get("question") if isinstance(entry, dict) else None
-                lang = entry.get("lang") if isinstance(entry, dict) else None
-                if not isinstance(question, str) or not isinstance(lang, str) or not question:
-                    yield None
-                    continue
-                # Masked again: the file may predate a masking rule, or have been edited.
-                yield normalise(mask(question)), lang
+        for path in (self.previous, self.path):
+            yield from _file_entries(path)
+
+
+def _file_entries(path: Path) -> Iterator[tuple[str, str] | None]:
+    try:
+        lines = path.open("rb")
+    except FileNotFoundError:
+        return
+    with lines:
+        for raw in lines:
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw.decode("utf-8"))
+            except ValueError:  # also covers bytes that are not UTF-8
+                yield None
+                continue
+            question = entry.get("question") if isinstance(entry, dict) else None
+            lang = entry.get("lang") if isinstance(entry, dict) else None
+            if not isinstance(question, str) or not isinstance(lang, str) or not question:
+                yield None
+                continue
+            # Masked again: the file may predate a masking rule, or have been edited.
+            yield normalise(mask(question)), lang

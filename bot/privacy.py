@@ -33,6 +33,15 @@ _IPV6 = re.compile(
     r"(?![\w:]|\.\d)", re.IGNORECASE)
 _IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")
 _DIGIT_RUN = re.compile(r"(?<![\w.])\+?\d(?:[ \t()-]{0,2}\d){6,}")
+# "+7.916.123.45.67", "916.123.4567": a phone number written with dots. Versions
+# ("16.0.17928.20114") have a one-digit or five-digit group, dates ("12.05.2026") fewer digits.
+_DOTTED_NUMBER = re.compile(r"(?<![\w.])\+?\d{1,4}(?:\.\d{2,4}){2,5}(?![\w.])")
+_DOTTED_NUMBER_DIGITS = 9
+# An app password (Google's: 16 letters, shown as four groups of four), spaced or not.
+_APP_PASSWORD = re.compile(r"(?<![\w-])(?:[a-z]{4}(?: [a-z]{4}){3}|[a-z]{16})(?![\w-])",
+                           re.IGNORECASE)
+_UNPRONOUNCEABLE = re.compile(r"[^aeiouy]{3}|[aeiouy]{3}")
+_FEW_VOWELS = 3  # of 16 letters: written words have five or more
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MAIL_PORTS = {"25", "110", "143", "465", "587", "993", "995", "2525"}
 _TOKEN = re.compile(r"\S+")
@@ -42,7 +51,8 @@ _TOKEN = re.compile(r"\S+")
 # none after "мой" because it drops the copula.
 _KEYWORD = re.compile(
     r"(?<!\w)(?:(?P<ru_own>мой|моя)\s+(?:\w+\s+)?)?"
-    r"(?P<word>password|passwd|passcode|pass|pwd|pw|пароль|parola\s+d['’]ordine)(?!\w)"
+    r"(?P<word>password|passwd|passcode|passphrase|pass|pwd|pw|пароль|parola\s+d['’]ordine)"
+    r"(?!\w)"
     r"(?:\s+(?:for|to|of|от|для|к|di|per|del|della)\s+[^\s:=]{1,80})?",
     re.IGNORECASE)
 _SEPARATOR = re.compile(
@@ -51,6 +61,7 @@ _SEPARATOR = re.compile(
 _SPACE = re.compile(r"\s+")
 # Gmail's app passwords are shown as four groups of four letters.
 _VALUE = re.compile(r"[a-z]{4}(?: [a-z]{4}){3}(?!\S)|\S+")
+_PHRASE = re.compile(r"[^\n.!?;]{1,200}")  # a passphrase: words up to the sentence's end
 _LOOSE_KEYWORDS = {"pass", "pw", "pwd"}  # everyday words too: only with ":" or "="
 
 # Words that follow "password is" in a sentence about the password, not in one giving it.
@@ -115,6 +126,9 @@ def mask(text: str) -> str:
     # Most specific first: a span claimed earlier is not looked at again.
     for start, end in _explicit_values(window, strict=False):
         claim(start, end, SECRET)
+    for match in _APP_PASSWORD.finditer(window):
+        if _is_app_password(match.group()):
+            claim(match.start(), match.end(), SECRET)
     for match in _EMAIL.finditer(window):
         claim(match.start(), match.end(), f"{match.group(1)[0]}***@{match.group(2)}")
     for match in _IPV6.finditer(window):
@@ -128,6 +142,9 @@ def mask(text: str) -> str:
             claim(start, end, SECRET)
     for match in _DIGIT_RUN.finditer(window):
         if not _is_harmless_number(match.group()):
+            claim(match.start(), match.end(), NUMBER)
+    for match in _DOTTED_NUMBER.finditer(window):
+        if sum(char.isdigit() for char in match.group()) >= _DOTTED_NUMBER_DIGITS:
             claim(match.start(), match.end(), NUMBER)
 
     pieces = []
@@ -154,6 +171,8 @@ def looks_like_password(text: str) -> bool:
     """
     window, _truncated = _bounded(text)
     for _span in _explicit_values(window, strict=True):
+        return True
+    if any(_is_app_password(match.group()) for match in _APP_PASSWORD.finditer(window)):
         return True
     token = window.strip()
     if not token or any(char.isspace() for char in token):
@@ -190,6 +209,12 @@ def _explicit_values(text: str, strict: bool) -> Iterator[tuple[int, int]]:
             separator = _SPACE.match(text, keyword.end())
         if separator is None:
             continue
+        if keyword.group("word").lower() == "passphrase":
+            phrase = _PHRASE.match(text, separator.end())
+            start, end = _core_span(text, phrase.start(), phrase.end()) if phrase else (0, 0)
+            if _is_phrase(text[start:end]):
+                yield start, end
+            continue
         value = _VALUE.match(text, separator.end())
         if value is None:
             continue
@@ -197,6 +222,16 @@ def _explicit_values(text: str, strict: bool) -> Iterator[tuple[int, int]]:
         ends_text = _REST_IS_PUNCTUATION.match(text, value.end()) is not None
         if _is_value(text[start:end], strict, ends_text):
             yield start, end
+
+
+def _is_phrase(phrase: str) -> bool:
+    """Whether the words after "passphrase is" are the passphrase, not the rest of the
+    sentence: no word that goes on a sentence ("wrong", "the"), except as the first of
+    several ("correct horse battery staple" is one, "not accepted by the server" is not)."""
+    words = phrase.casefold().split()
+    if len(words) == 1:
+        return words[0] not in _NOT_A_VALUE
+    return bool(words) and not _NOT_A_VALUE.intersection(words[1:])
 
 
 def _is_value(core: str, strict: bool, ends_text: bool) -> bool:
@@ -213,6 +248,21 @@ def _is_value(core: str, strict: bool, ends_text: bool) -> bool:
     if not 4 <= len(core) <= 64 or _is_technical(core):
         return False
     return not letters_only or ends_text or " " in core
+
+
+def _is_app_password(letters: str) -> bool:
+    """Whether 16 letters (four groups of four) read as random rather than as words.
+
+    Random letters almost always have a group no word has (three consonants or three
+    vowels in a row, no vowel at all) or too few vowels; "what does this mean" has
+    neither. About 97% of random app passwords are caught this way.
+    """
+    squeezed = letters.replace(" ", "").lower()
+    groups = [squeezed[index:index + 4] for index in range(0, 16, 4)]
+    vowels = sum(char in "aeiouy" for char in squeezed)
+    return vowels <= _FEW_VOWELS or any(
+        _UNPRONOUNCEABLE.search(group) or not any(char in "aeiouy" for char in group)
+        for group in groups)
 
 
 def _core_span(text: str, start: int, end: int) -> tuple[int, int]:

@@ -7,7 +7,9 @@ is already on disk. Turns of one session never overlap, even across processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -60,6 +62,21 @@ def check_session_id(session_id: str) -> None:
         raise ValueError(f"a session id has 1 to {MAX_ID_CHARS} characters")
 
 
+def private_folder(folder: Path) -> None:
+    """Create `folder` (and its parents) if needed, the folder itself readable by us alone."""
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty if it is missing; either way, readable and writable by us alone."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        # A file of another owner that we may still use is left as it is.
+        with contextlib.suppress(PermissionError):
+            path.chmod(0o600)
+
+
 def encode_data(data: SessionData) -> str:
     """Session data as compact JSON, refused when it is over the size limit."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -85,7 +102,9 @@ class SQLiteSessionStore:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
+        # SQLite gives the -wal and -shm files the database's permissions.
+        private_file(self.path)
         # isolation_level=None: transactions are begun and ended here, explicitly.
         self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
                                      isolation_level=None, check_same_thread=False)

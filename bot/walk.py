@@ -113,7 +113,8 @@ class Walker:
     def button(self, value: str) -> tuple[Flow, State, int] | None:
         """The flow button a callback value names, wherever it was offered."""
         parts = value.split(".")
-        if len(parts) != 3 or not parts[2].isdigit():
+        # isascii: "²" and "①" are digits to isdigit() but not to int().
+        if len(parts) != 3 or not (parts[2].isascii() and parts[2].isdigit()):
             return None
         flow = self.knowledge.flows.get(parts[0])
         state = flow.states.get(parts[1]) if flow else None

@@ -20,6 +20,7 @@ from tests.check.daemons import LOOPBACK, free_port, wait_for_ports, wait_or_kil
 class RedisServer:
     port: int
     password: str | None = None
+    pid: int = 0  # the redis-server process, to freeze it (SIGSTOP) in a test
 
     @property
     def url(self) -> str:
@@ -42,7 +43,7 @@ def running_redis(binary: str, *, port: int | None = None,
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_ports([port], log, process)
-        yield RedisServer(port, password)
+        yield RedisServer(port, password, process.pid)
     finally:
         process.terminate()
         wait_or_kill(process, 10)

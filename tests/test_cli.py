@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,27 @@ with TestClient(app) as client:
     print(Path(bot.__file__).parent, *(client.get(path).status_code
                                        for path in ("/widget.js", "/", "/openapi.json")))
 """
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"mailhelp {metadata.version('mailhelp')}"
+
+
+@pytest.mark.parametrize("command", [
+    ["faq"], ["settings"], ["kb"], ["kb", "lint"], ["kb", "list"], ["kb", "diagram"],
+    ["kb", "gaps"], ["chat"], ["serve"], ["check"], [],
+])
+def test_every_command_lists_its_exit_statuses(capsys: pytest.CaptureFixture[str],
+                                               command: list[str]) -> None:
+    code, out = run(capsys, *command, "--help")
+    assert code == 0
+    listed = " ".join(out.split()).partition("exit status: ")[2]
+    assert listed.startswith("0 ") and "; 2 " in listed, out
+
+
+def test_serve_refuses_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["serve", "--port", "70000"])
+    assert done.value.code == 2
+    assert "port number from 1 to 65535" in capsys.readouterr().err

@@ -212,6 +212,9 @@ def test_stale_and_forged_buttons(engine: Engine) -> None:
     assert stale.replies
     forged = step(engine, later, Press("setup.nowhere.99"))
     assert "no longer valid" in forged.replies[0].text
+    for digit in ("²", "①", "¹", "٣"):  # digits to str.isdigit(), not to int()
+        odd = step(engine, later, Press(f"setup.device.{digit}"))
+        assert "no longer valid" in odd.replies[0].text
 
 
 def test_session_round_trips_and_rejects_garbage() -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import stat
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.gaps import MAX_QUESTION_CHARS, GapLog
+from bot.gaps import MAX_LOG_BYTES, MAX_QUESTION_CHARS, GapLog
 
 
 @pytest.fixture
@@ -149,27 +150,59 @@ def test_threads_write_whole_lines(log_path: Path) -> None:
     assert set(questions) == expected
 
 
-def record_in_process(path: str, worker: int, count: int, start: object) -> None:
+def record_in_process(path: str, worker: int, count: int, start: object,
+                      max_bytes: int = MAX_LOG_BYTES) -> None:
     """A worker process: its own log object on the same file."""
-    log = GapLog(Path(path))
+    log = GapLog(Path(path), max_bytes=max_bytes)
     start.wait()  # type: ignore[attr-defined]
     for index in range(count):
         log.record(long_question(worker, index), "ru")
 
 
-def test_processes_write_whole_lines(log_path: Path) -> None:
+def write_from_processes(log_path: Path, processes: int, count: int,
+                         max_bytes: int = MAX_LOG_BYTES) -> None:
+    """`processes` workers, started together, each recording `count` questions."""
     context = multiprocessing.get_context("spawn")
     start = context.Event()
-    count = 200
-    workers = [context.Process(target=record_in_process, args=(str(log_path), n, count, start))
-               for n in range(2)]
+    workers = [context.Process(target=record_in_process,
+                               args=(str(log_path), n, count, start, max_bytes))
+               for n in range(processes)]
     for worker in workers:
         worker.start()
     start.set()
     for worker in workers:
         worker.join()
         assert worker.exitcode == 0
+
+
+def test_processes_write_whole_lines(log_path: Path) -> None:
+    count = 200
+    write_from_processes(log_path, 2, count)
     questions = {entry["question"] for entry in lines_of(log_path)}
     assert len(lines_of(log_path)) == 2 * count
     assert questions == {" ".join(long_question(w, i).split())
                          for w in range(2) for i in range(count)}
+
+
+def test_the_log_is_rotated_and_both_files_are_read(tmp_path: Path) -> None:
+    log = GapLog(tmp_path / "data" / "unanswered.jsonl", max_bytes=2000)
+    for number in range(100):
+        log.record(f"question number {number} about nothing in particular", "en")
+    current, previous = log.path.stat().st_size, log.previous.stat().st_size
+    assert current < 2000 and previous < 2100  # never much past the cap, two files at most
+    assert sorted(p.name for p in log.path.parent.iterdir()) == [
+        "unanswered.jsonl", "unanswered.jsonl.1"]
+    seen = {question for question, _count, _lang in log.summarize(limit=100)}
+    assert "question number 99 about nothing in particular" in seen
+    kept = sum(len(path.read_bytes().splitlines()) for path in (log.path, log.previous))
+    assert len(seen) == kept > 10  # every line of both files, each question once
+    assert stat.S_IMODE(log.path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+
+
+def test_processes_rotating_at_once_lose_no_line_shape(log_path: Path) -> None:
+    """Several processes rotating the same small log: none fails, every line kept is whole."""
+    write_from_processes(log_path, 3, 300, max_bytes=3000)
+    kept = [line for path in (log_path, log_path.with_name(log_path.name + ".1"))
+            for line in path.read_bytes().splitlines()]
+    assert kept and all(json.loads(line)["question"].startswith("worker ") for line in kept)

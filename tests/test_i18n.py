@@ -46,3 +46,11 @@ def test_plural_forms(lang: str, n: int, word: str) -> None:
     text = translations(lang).ngettext(
         "{name} keeps spam for {days} day.", "{name} keeps spam for {days} days.", n)
     assert text.format(name="X", days=n).endswith(word) or f" {word}" in text
+
+
+def test_template_holds_exactly_the_phrases_in_code() -> None:
+    with (catalog_path("en").parents[2] / "mailhelp.pot").open("rb") as f:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    assert template == phrases_in_code(), (
+        "regenerate: pybabel extract -F babel.cfg --no-location --omit-header --sort-output "
+        "-o locales/mailhelp.pot .")

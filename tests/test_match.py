@@ -302,3 +302,24 @@ def test_held_out_real_messages_are_not_trained_on() -> None:
     cases = yaml.safe_load(path.read_text(encoding="utf-8"))
     leaked = [c["q"] for c in cases if any(normalize(c["q"]).strip() in t for t in taught)]
     assert not leaked
+
+
+@pytest.mark.parametrize("name", ["real_messages", "real_tuning"])
+def test_real_message_sets_are_well_formed(name: str) -> None:
+    """One case a line with its source; labels are topics of the knowledge base or null."""
+    cases = yaml.safe_load((DATA / f"{name}.yaml").read_text(encoding="utf-8"))
+    topics = set(kb.load_knowledge().topics)
+    for case in cases:
+        assert set(case) <= {"lang", "expect", "provider", "source", "q"}
+        assert case["lang"] in kb.LANGS and case["q"].strip()
+        assert str(case["source"]).startswith("http")
+        expect = case["expect"]
+        assert expect is None or set(expect if isinstance(expect, list) else [expect]) <= topics
+    assert len({c["q"] for c in cases}) == len(cases)  # no case twice
+
+
+def test_the_held_out_set_is_large_and_varied_enough() -> None:
+    cases = yaml.safe_load((DATA / "real_messages.yaml").read_text(encoding="utf-8"))
+    assert len(cases) >= 300
+    assert all(sum(c["lang"] == lang for c in cases) >= 60 for lang in kb.LANGS)
+    assert sum(c["expect"] is None for c in cases) >= 0.15 * len(cases)

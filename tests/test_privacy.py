@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import random
+import string
 
 import pytest
 from hypothesis import given
@@ -271,3 +273,50 @@ def test_mask_never_fails_and_stays_bounded(chunk: str, repeat: int) -> None:
     masked = mask(text)
     assert len(masked) <= MAX_OUTPUT_CHARS
     looks_like_password(text)
+
+
+APP_PASSWORDS = [
+    "qwer tyui asdf ghjk",
+    "qwertyuiasdfghjk",
+    "my app password qwer tyui asdf ghjk does not work",
+    "outlook refuses xkcd mvbt plrq zsaw again",
+    "I pasted qwertyuiasdfghjk into Thunderbird",
+    "passphrase is correct horse battery staple",
+    "my passphrase: Tango Mike Alpha Bravo",
+]
+
+
+@pytest.mark.parametrize("text", APP_PASSWORDS)
+def test_app_passwords_are_never_kept(text: str) -> None:
+    assert looks_like_password(text)
+    masked = mask(text)
+    assert "[secret]" in masked
+    for secret in ("qwer", "tyui", "ghjk", "mvbt", "horse", "Tango"):
+        assert secret not in masked
+
+
+@pytest.mark.parametrize("text", [
+    "what does this mean", "help with mail sync", "when will mail work",
+    "the passphrase is wrong", "the passphrase is not accepted by the server",
+    "misconfiguration of the smtp server",
+])
+def test_four_words_of_four_letters_are_not_an_app_password(text: str) -> None:
+    assert not looks_like_password(text)
+    assert "[secret]" not in mask(text)
+
+
+def test_most_random_app_passwords_are_caught() -> None:
+    chooser = random.Random(12)
+    samples = [" ".join("".join(chooser.choice(string.ascii_lowercase) for _ in range(4))
+                        for _ in range(4)) for _ in range(2000)]
+    caught = sum(looks_like_password(sample) for sample in samples)
+    assert caught / len(samples) > 0.95
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("call +7.916.123.45.67 please", "call [number] please"),
+    ("my number is 916.123.4567", "my number is [number]"),
+    ("Outlook 16.0.17928.20114 since 12.05.2026", "Outlook 16.0.17928.20114 since 12.05.2026"),
+])
+def test_dotted_phone_numbers_are_masked(text: str, masked: str) -> None:
+    assert mask(text) == masked

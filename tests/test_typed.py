@@ -70,6 +70,8 @@ def test_commands_typed_as_text_work_in_the_engine(engine: Engine) -> None:
     turn = typed(engine, "/check imap.gmail.com:993")
     action = turn.replies[-1].actions[0]
     assert (action.kind, action.target) == ("check", "imap.gmail.com:993")
+    action = typed(engine, "/check 203.0.113.5").replies[-1].actions[0]
+    assert (action.kind, action.target) == ("check", "203.0.113.5")
     assert typed(engine, "/language ru").session.lang == "ru"
     back = typed(engine, "set up my mail", "ivan@yandex.ru", "/back")
     assert (back.session.flow, back.session.state) == ("setup", "address")

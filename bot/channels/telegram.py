@@ -50,17 +50,8 @@ from bot.check.report import progress_line, refusal_text, render_findings, rende
 from bot.check.resolve import Resolver, system_resolver
 from bot.config import Config, ConfigError
 from bot.conversation import Conversations, UnknownSession
-from bot.dialog import (
-    COMMANDS,
-    Action,
-    Button,
-    Command,
-    Event,
-    Press,
-    Reply,
-    Session,
-    Text,
-)
+from bot.dialog import COMMANDS, Action, Button, Command, Event, Press, Reply, Text
+from bot.flows import BUTTON_VALUE
 from bot.kb import LANGS
 
 T = TypeVar("T")
@@ -79,6 +70,9 @@ MAX_CALLBACK_BYTES = 64
 SHORT_LABEL = 14  # two buttons with labels at most this long share a row
 SEND_RETRY_DELAYS = (1.0, 3.0)  # seconds before each new attempt of a failed request
 RECONNECT_DELAYS = (1.0, 60.0)  # first wait to reconnect at start, doubling up to the second
+# Webhook updates taken but not yet handled; past this, Telegram is told to send later
+# (while Telegram is unreachable, replies fail slowly and updates would pile up).
+MAX_PENDING_UPDATES = 256
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -239,7 +233,7 @@ class TelegramChannel:
             weakref.WeakValueDictionary())
 
     def install(self, application: TelegramApp) -> None:
-        application.add_handler(CommandHandler([*COMMANDS, "check"], self.on_command))
+        application.add_handler(CommandHandler(list(COMMANDS), self.on_command))
         application.add_handler(MessageHandler(filters.COMMAND, self.on_other_command))
         application.add_handler(MessageHandler(
             (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, self.on_text))
@@ -254,13 +248,8 @@ class TelegramChannel:
             return
         name, _addressee = read_command(message.text)
         arg = " ".join(context.args or ())
-        hint = language_hint(update.effective_user)
-        if name == "check":
-            async with self._lock(chat.id):
-                lang = await asyncio.to_thread(self._language, session_id(chat.id), hint)
-                await self._check(context.bot, chat.id, arg, lang)
-            return
-        await self._event(context.bot, chat.id, hint, Command(name, arg))
+        await self._event(context.bot, chat.id, language_hint(update.effective_user),
+                          Command(name, arg))
 
     async def on_other_command(self, update: Update, context: Context) -> None:
         """A command the bot does not have: the engine says so, unless it is another bot's."""
@@ -287,8 +276,11 @@ class TelegramChannel:
         if chat is None or not query.data:
             await self._answer(query)
             return
-        await self._event(context.bot, chat.id, language_hint(query.from_user),
-                          Press(query.data), query=query)
+        # Data no button of ours carries (a client can send any) is a stale button to the
+        # engine: it is answered "no longer valid", like one from an old keyboard.
+        value = query.data if BUTTON_VALUE.fullmatch(query.data) else ""
+        await self._event(context.bot, chat.id, language_hint(query.from_user), Press(value),
+                          query=query)
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log and carry on: only the update id, the error type and, for an error of ours,
@@ -332,10 +324,6 @@ class TelegramChannel:
             return self.conversations.open(lang=lang, hint=hint, session_id=sid)[1]
         self.conversations.open(hint=hint, session_id=sid)
         return self.conversations.send(sid, event)
-
-    def _language(self, sid: str, hint: str | None) -> str:
-        data = self.conversations.store.get(sid)
-        return Session.from_dict(data).language if data else (hint or "en")
 
     def _lock(self, chat_id: int) -> asyncio.Lock:
         # Weak values: a lock lives while some turn of its chat holds or awaits it.
@@ -459,23 +447,44 @@ def build_application(config: Config, conversations: Conversations, *, limiter: 
 class TelegramWebhook:
     """What the web app needs to take Telegram's webhook calls (its TelegramHook)."""
 
-    def __init__(self, application: TelegramApp, secret: str) -> None:
+    def __init__(self, application: TelegramApp, secret: str,
+                 max_pending: int = MAX_PENDING_UPDATES) -> None:
         self.path = WEBHOOK_PATH
         self.secret = secret
+        self.max_pending = max_pending
         self._application = application
+        self._pending: set[asyncio.Task[None]] = set()
 
-    async def feed(self, update: dict[str, Any]) -> None:
-        """Queue one update, checked by the web app against the secret-token header.
+    async def feed(self, update: dict[str, Any]) -> bool:
+        """Take one update, checked by the web app against the secret-token header.
 
-        Queued rather than processed here, so the web request ends at once and Telegram
-        does not redeliver while a live check runs; a malformed update is dropped.
+        Handled in a task of its own, so the web request ends at once and Telegram does
+        not redeliver while a live check runs; a malformed update is dropped. False, and
+        nothing taken, while `max_pending` updates are still being handled or the bot has
+        not started yet (Telegram sends it again later).
         """
+        if len(self._pending) >= self.max_pending or not self._application.running:
+            return False
         try:
             parsed = Update.de_json(update, self._application.bot)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             log.warning("Telegram webhook: malformed update dropped (%s)", type(error).__name__)
-            return
-        await self._application.update_queue.put(parsed)
+            return True
+        # Tasks start in the order they are created: one chat's turns keep their order.
+        task = asyncio.create_task(self._application.process_update(parsed))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return True
+
+    @property
+    def pending(self) -> int:
+        """How many taken updates are still being handled."""
+        return len(self._pending)
+
+    async def finish(self) -> None:
+        """Wait for the updates taken so far to be handled."""
+        if self._pending:
+            await asyncio.wait(set(self._pending))
 
 
 class TelegramBot:
@@ -506,6 +515,8 @@ class TelegramBot:
             self._retrying = asyncio.create_task(self._keep_connecting())
 
     async def stop(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.finish()
         if self._retrying is not None:
             self._retrying.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -37,8 +37,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "check", help="check a mail server's ports and TLS, without a password",
         description="Connect to a mail server's IMAP, POP3 and SMTP ports, read the greeting "
         "and capabilities, try STARTTLS and TLS, inspect the certificate, and say what it "
-        "means for the mail program's settings. No login or password is ever sent. "
-        "Exit status: 0 all fine, 1 problems found, 2 refused or bad input.")
+        "means for the mail program's settings. No login or password is ever sent.",
+        epilog="exit status: 0 all fine; 1 problems found; 2 refused or bad input")
     parser.add_argument("target", metavar="TARGET", nargs="?",
                         help="an e-mail address, a server name, or name:port")
     parser.add_argument("--domain", metavar="DOMAIN",

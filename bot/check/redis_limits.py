@@ -28,6 +28,7 @@ from bot.redis_store import connect, redis_location
 log = logging.getLogger(__name__)
 
 RATE_PREFIX = "mailhelp:check-rate:"
+SESSION_RATE_PREFIX = "mailhelp:session-rate:"  # the same limiter, counting new conversations
 SALT_KEY = "mailhelp:check-rate-salt"
 # admit() runs on the event loop: a Redis that does not answer may stall it this long,
 # once per RETRY_SECONDS while it is down.
@@ -74,9 +75,10 @@ class RedisCheckLimiter(CheckLimiter):
 
     def __init__(self, policy: CheckPolicy, url: str,
                  clock: Callable[[], float] | None = None,
-                 retry_seconds: float = RETRY_SECONDS) -> None:
+                 retry_seconds: float = RETRY_SECONDS, prefix: str = RATE_PREFIX) -> None:
         super().__init__(policy, clock or time.monotonic)
         self.location = redis_location(url)
+        self._prefix = prefix
         self._shared_clock = clock
         self._retry_seconds = retry_seconds
         self._client = connect(url, timeout=TIMEOUT_SECONDS, retries=0)
@@ -94,12 +96,12 @@ class RedisCheckLimiter(CheckLimiter):
             except redis.RedisError as error:
                 self._retry_at = time.monotonic() + self._retry_seconds
                 if not self._degraded:
-                    log.warning("live-check rate limits counted per process: Redis at %s "
-                                "is unavailable (%s)", self.location, error)
+                    log.warning("rate limits (%s) counted per process: Redis at %s "
+                                "is unavailable (%s)", self._prefix, self.location, error)
                 self._degraded = True
             else:
                 if self._degraded:
-                    log.warning("live-check rate limits shared again in Redis at %s",
+                    log.warning("rate limits (%s) shared again in Redis at %s", self._prefix,
                                 self.location)
                 self._degraded = False
                 if verdict[0] == _REFUSED:
@@ -125,6 +127,6 @@ class RedisCheckLimiter(CheckLimiter):
         digest = hmac.new(self._salt, requester.encode(), hashlib.sha256).hexdigest()
         now = "" if self._shared_clock is None else repr(self._shared_clock())
         verdict: list[Any] = self._script(
-            keys=[RATE_PREFIX + digest, SALT_KEY],
+            keys=[self._prefix + digest, SALT_KEY],
             args=[self._limit, self._window, secrets.token_hex(8), now, self._salt])
         return verdict

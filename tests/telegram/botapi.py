@@ -62,6 +62,9 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._failures: dict[str, list[int]] = {}
         self._changed = threading.Condition()
+        self._stalled: set[str] = set()
+        self._resumed = threading.Event()
+        self._resumed.set()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -94,6 +97,15 @@ class FakeBotApi:
         with self._changed:
             self._failures.setdefault(method, []).extend(statuses)
 
+    def stall(self, method: str) -> None:
+        """Hold calls of `method` unanswered until resume(), as an unreachable Telegram."""
+        self._stalled.add(method)
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self._stalled.clear()
+        self._resumed.set()
+
     def mark(self) -> int:
         with self._changed:
             return len(self.calls)
@@ -113,6 +125,8 @@ class FakeBotApi:
     # --- the API ------------------------------------------------------------------------
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method in self._stalled:
+            self._resumed.wait(timeout=30)
         with self._changed:
             failures = self._failures.get(method)
             status = failures.pop(0) if failures else 200

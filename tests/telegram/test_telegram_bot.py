@@ -14,7 +14,7 @@ import pytest
 
 from bot.check.messages import catalogue
 from bot.conversation import Conversations
-from bot.dialog import Session, Text
+from bot.dialog import Command, Session, Text
 from bot.i18n import translator
 from tests.telegram.botapi import Call, FakeBotApi, eventually, message, press
 from tests.telegram.conftest import CHECK_HOST, HUMAN_CONTACT
@@ -141,6 +141,12 @@ async def test_stale_and_forged_buttons_are_answered(api: FakeBotApi) -> None:
     assert [c.params["callback_query_id"] for c in forged
             if c.method == "answerCallbackQuery"] == ["forged"]
     assert sent(forged)[0].text == "That button is no longer valid."
+    # Data no button of ours carries, a digit Python reads but int() does not included.
+    for data in ("setup.device.²", "setup.device.①", "a.b.¹"):
+        odd = await turn(api, press(502, data, query_id=f"odd-{data}"))
+        assert [c.params["callback_query_id"] for c in odd
+                if c.method == "answerCallbackQuery"] == [f"odd-{data}"]
+        assert sent(odd)[0].text == "That button is no longer valid."
     # Telegram refuses to answer a query that is too old: the press still counts.
     api.fail("answerCallbackQuery", 400)
     late = await turn(api, press(500, "menu", query_id="late"))
@@ -161,7 +167,7 @@ async def test_everything_is_escaped_for_html(api: FakeBotApi) -> None:
 
 async def test_check_command_edits_one_message_with_progress(api: FakeBotApi,
                                                              imap_port: int) -> None:
-    target = f"127.0.0.1:{imap_port}"
+    target = f"{CHECK_HOST}:{imap_port}"
     mark = api.mark()
     api.push(message(700, f"/check {target}"))
     calls = await api.wait_for(lambda calls: any(
@@ -169,8 +175,9 @@ async def test_check_command_edits_one_message_with_progress(api: FakeBotApi,
     messages = sent(calls)
     edits = [c for c in calls if c.method == "editMessageText"]
     head = catalogue().text("checking", "en", count="1", target=target)
-    assert [m.text for m in messages] == [head]
-    assert {e.params["message_id"] for e in edits} == {"1000"}  # the one message sent
+    # The engine's answer to the command, as in every channel, then the check's message.
+    assert len(messages) == 2 and target in messages[0].text and messages[1].text == head
+    assert {e.params["message_id"] for e in edits} == {"1001"}  # the check's one message
     assert all(e.params["parse_mode"] == "HTML" for e in edits)
     progress, final = edits
     assert progress.text.startswith(head) and f"[1/1] imap {target}" in progress.text
@@ -194,9 +201,9 @@ async def test_check_from_the_conversation_in_russian(api: FakeBotApi, imap_port
 
 async def test_a_refused_check_says_why(api: FakeBotApi) -> None:
     mark = api.mark()
-    api.push(message(720, "/check", "it"))
-    calls = await api.wait_for(lambda calls: bool(sent(calls)), mark)
-    assert sent(calls)[0].text.startswith("Verifica rifiutata:")
+    api.push(message(720, f"/check {CHECK_HOST}:99999", "it"))  # no such port
+    calls = await api.wait_for(lambda calls: len(sent(calls)) == 2, mark)
+    assert sent(calls)[1].text.startswith("Verifica rifiutata:")
     assert not [c for c in api.since(mark) if c.method == "editMessageText"]
 
 
@@ -246,3 +253,16 @@ async def test_a_failing_turn_is_logged_without_what_was_typed(
     logged = caplog.text
     assert "RuntimeError at " in logged and "telegram.py" in logged
     assert "ivan.petrov" not in logged and "Tr0ub4dor" not in logged
+
+
+async def test_commands_are_the_engines_commands(api: FakeBotApi,
+                                                 conversations: Conversations) -> None:
+    """/help and /check SERVER here answer as {"command": ...} does in the web API."""
+    engine = conversations.engine
+    fresh = engine.start(Session(hint="en")).session
+    for chat, text, command in ((740, "/help", Command("help")),
+                                (741, "/check", Command("check"))):
+        calls = await turn(api, message(chat, text))
+        expected = engine.handle(fresh, command).replies
+        assert [c.text for c in sent(calls)] == [html.escape(r.text, quote=False)
+                                                for r in expected]

@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.channels.web.app import TelegramHook, create_app
+from bot.channels.web.server import Limits, server_for
 from bot.check import CheckLimiter, CheckPolicy
 from bot.config import Config, load_config
 from bot.conversation import Conversations, from_config
@@ -122,13 +122,12 @@ def client(make_app: AppFactory) -> Iterator[TestClient]:
 
 
 @contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    """Run `app` with uvicorn on a free loopback port; yields the base URL."""
+def serving(app: Starlette, limits: Limits | None = None) -> Iterator[str]:
+    """Run `app` with uvicorn as `mailhelp serve` does, on a free loopback port; yields the
+    base URL."""
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    # X-Forwarded-For is the app's business (believed only from a loopback proxy).
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", access_log=False,
-                                           log_level="warning", proxy_headers=False))
+    server = server_for(app, "127.0.0.1", port, limits, lifespan="off", log_level="warning")
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_SECONDS

@@ -510,8 +510,9 @@ class FakeTelegram:
     secret: str = "hook-secret-123"
     updates: list[dict[str, Any]] = field(default_factory=list)
 
-    async def feed(self, update: dict[str, Any]) -> None:
+    async def feed(self, update: dict[str, Any]) -> bool:
         self.updates.append(update)
+        return True
 
 
 def test_every_route_is_in_the_schema_and_back(make_app: AppFactory) -> None:
@@ -565,18 +566,20 @@ def test_metrics_count_turns_answers_and_checks(make_app: AppFactory) -> None:
         client.get("/api/v1/faq", params={"q": "0x800CCC0E"})
         client.post("/api/v1/check", json={"target": "10.0.0.1"})
         text = client.get("/metrics").text
-    samples = dict(line.rsplit(" ", 1) for line in text.splitlines()
-                   if line and not line.startswith("#"))
-    assert samples['mailhelp_turns_total{kind="open"}'] == "1"
-    assert samples['mailhelp_turns_total{kind="text"}'] == "2"
-    assert samples['mailhelp_turns_total{kind="button"}'] == "1"
-    assert samples['mailhelp_answers_total{result="match"}'] == "1"
-    assert samples['mailhelp_answers_total{result="no_match"}'] == "1"
-    assert samples['mailhelp_faq_queries_total{result="match"}'] == "1"
-    assert samples['mailhelp_checks_total{outcome="refused"}'] == "1"
-    assert samples['mailhelp_turn_seconds_count'] == "4"
-    assert samples['mailhelp_turn_seconds_bucket{le="+Inf"}'] == "4"
-    assert float(samples["mailhelp_turn_seconds_sum"]) > 0
+    samples = {name: float(value) for name, value in (
+        line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))}
+    assert samples['mailhelp_turns_total{kind="open"}'] == 1
+    assert samples['mailhelp_turns_total{kind="text"}'] == 2
+    assert samples['mailhelp_turns_total{kind="button"}'] == 1
+    assert samples['mailhelp_answers_total{result="match"}'] == 1
+    assert samples['mailhelp_answers_total{result="no_match"}'] == 1
+    assert samples['mailhelp_faq_queries_total{result="match"}'] == 1
+    assert samples['mailhelp_checks_total{outcome="refused"}'] == 1
+    assert samples['mailhelp_turn_seconds_count'] == 4
+    assert samples['mailhelp_turn_seconds_bucket{le="+Inf"}'] == 4
+    assert samples["mailhelp_turn_seconds_sum"] > 0
+    # The process's own figures come with the client library.
+    assert samples["process_open_fds"] > 0 and samples["process_resident_memory_bytes"] > 0
 
 
 def test_unknown_paths_and_methods_are_json(client: TestClient) -> None:

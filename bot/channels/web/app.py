@@ -9,6 +9,7 @@ Requests are distrusted in input.py, browsers guarded in guard.py.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
@@ -34,8 +35,11 @@ from bot.check import CheckLimiter, CheckPolicy
 from bot.config import Config
 from bot.conversation import Conversations
 
+log = logging.getLogger(__name__)
+
 WEBHOOK_MAX_BYTES = 1024 * 1024  # a Telegram update with a long message and its entities
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
+WEBHOOK_RETRY_AFTER = "10"  # seconds Telegram is asked to wait while updates queue up
 
 
 class TelegramHook(Protocol):
@@ -51,9 +55,16 @@ class TelegramHook(Protocol):
         """What Telegram sends in X-Telegram-Bot-Api-Secret-Token."""
         ...
 
-    async def feed(self, update: dict[str, Any]) -> None:
-        """Hand one update to the bot."""
+    async def feed(self, update: dict[str, Any]) -> bool:
+        """Hand one update to the bot; False when too many wait already (not taken)."""
         ...
+
+
+def session_policy(config: Config) -> CheckPolicy:
+    """How many new conversations one requester may open, for the same kind of limiter
+    as the live check's."""
+    count, seconds = config.session_rate
+    return CheckPolicy(rate_limit=count, rate_window=seconds)
 
 
 def create_app(
@@ -65,12 +76,15 @@ def create_app(
     telegram: TelegramHook | None = None,
     static_dir: Path | None = None,
     metrics: WebMetrics | None = None,
+    session_limiter: CheckLimiter | None = None,
     dns_actions: DnsActions | None = None,
 ) -> Starlette:
-    """The whole web server; `limiter` is the process's one CheckLimiter, `dns_actions`
-    the process's discovery (default: one over the configured resolver)."""
+    """The whole web server; `limiter` is the process's one CheckLimiter for live checks,
+    `session_limiter` the one for new conversations (default: in this process),
+    `dns_actions` the process's discovery (default: one over the configured resolver)."""
     metrics = metrics or WebMetrics()
-    chat = ChatApi(conversations, metrics, config.agent_token)
+    new_sessions = session_limiter or CheckLimiter(session_policy(config))
+    chat = ChatApi(conversations, metrics, new_sessions, config.agent_token)
     actions = dns_actions or DnsActions.default(config.resolver, config.dnsbl, policy, limiter)
     checks = CheckApi(policy, limiter, metrics, actions)
     dns = DnsApi(actions)
@@ -121,7 +135,8 @@ def create_app(
     return Starlette(
         routes=routes,
         middleware=[Middleware(BrowserGuard, origins=config.cors_origins)],
-        exception_handlers={ApiError: api_error, HTTPException: http_error},
+        exception_handlers={ApiError: api_error, HTTPException: http_error,
+                            ClientDisconnect: client_left},
     )
 
 
@@ -134,7 +149,9 @@ def webhook_endpoint(telegram: TelegramHook) -> Callable[[Request], Awaitable[Re
                                                           telegram.secret.encode()):
             raise ApiError(403, "forbidden", "wrong or missing secret token",
                            field=SECRET_HEADER)
-        await telegram.feed(await read_json(request, limit=WEBHOOK_MAX_BYTES))
+        if not await telegram.feed(await read_json(request, limit=WEBHOOK_MAX_BYTES)):
+            raise ApiError(503, "busy", "too many updates are waiting; send this one later",
+                           headers={"Retry-After": WEBHOOK_RETRY_AFTER})
         return Response(status_code=200)
 
     return webhook
@@ -143,6 +160,13 @@ def webhook_endpoint(telegram: TelegramHook) -> Callable[[Request], Awaitable[Re
 async def api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return JSONResponse(exc.as_json(), status_code=exc.status, headers=exc.headers)
+
+
+async def client_left(request: Request, exc: Exception) -> Response:
+    """A client that went away mid-body: one line, no traceback; nobody reads the answer."""
+    # Not the path: it may hold a session id.
+    log.info("a client left before sending its whole %s request", request.method)
+    return Response(status_code=400)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

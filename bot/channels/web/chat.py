@@ -25,6 +25,7 @@ from bot.channels.web.input import (
     accept_language,
     bad,
     checked_text,
+    client_address,
     lang_field,
     only_fields,
     query,
@@ -32,9 +33,12 @@ from bot.channels.web.input import (
     text_field,
 )
 from bot.channels.web.metrics import WebMetrics
+from bot.check import CheckLimiter, CheckRefused
 from bot.conversation import Conversations, UnknownSession
 from bot.dialog import COMMANDS, Command, Event, Press, Reply, Text
+from bot.flows import BUTTON_VALUE
 from bot.kb import LANGS, Provider, Topic
+from bot.redis_store import StoreUnavailable
 from bot.store import SQLiteSessionStore
 
 T = TypeVar("T")
@@ -46,17 +50,26 @@ HEALTH_PROBE_ID = WEB_PREFIX + "healthz"  # never a conversation: too short for 
 STORE_THREADS = 4  # for a store that can run turns in parallel
 MAX_BUTTON_BYTES = 64
 MAX_MATCHES = 10
+MAX_ARG_CHARS = 320  # /check's argument: an address, 64 + @ + 255, and a port
 _LANGUAGE_COMMANDS = ("start", "language")  # the commands whose argument is a language
+_ARG_COMMANDS = ("check",)  # the commands whose argument is free text
+RETRY_AFTER_OUTAGE = "5"  # seconds a client waits while the session store is away
+# While the store is away, one request in this many seconds tries it; the others are
+# answered 503 at once instead of queueing behind its timeouts (a frozen Redis: 6 s each).
+OUTAGE_PROBE_SECONDS = 2.0
 
 
 class ChatApi:
     """The conversation endpoints, and the FAQ lookup behind the agents' page."""
 
     def __init__(self, conversations: Conversations, metrics: WebMetrics,
-                 agent_token: str = "") -> None:
+                 new_sessions: CheckLimiter, agent_token: str = "") -> None:
         self.conversations = conversations
         self.metrics = metrics
+        self.new_sessions = new_sessions
         self.agent_token = agent_token
+        self._outage = False  # the store failed and has not answered since
+        self._next_try = 0.0  # during an outage, when the store may be tried again
         # The store is synchronous. A SQLite turn (a fraction of a millisecond, no fsync
         # with synchronous=NORMAL) runs on the event loop: a thread hand-over and the GIL
         # cost more than the turn itself (2,300 turns/s inline against 1,500 in a thread).
@@ -65,15 +78,37 @@ class ChatApi:
         self._threads = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="mailhelp-store")
 
     async def _store_call(self, call: Callable[..., T], *args: Any) -> T:
-        if self._inline:
+        """A store call; a store that is away is a 503 to retry, logged once per outage."""
+
+        def attempt() -> T:
+            # Checked when the call starts: calls queued behind a failing one fail at once.
+            if self._outage and time.monotonic() < self._next_try:
+                raise store_away()
             return call(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._threads, call, *args)
+
+        try:
+            if self._inline:
+                result = attempt()
+            else:
+                result = await asyncio.get_running_loop().run_in_executor(self._threads, attempt)
+        except StoreUnavailable as error:
+            if not self._outage:
+                log.warning("the session store is unavailable: %s", error)
+            self._outage = True
+            self._next_try = time.monotonic() + OUTAGE_PROBE_SECONDS
+            raise store_away() from None
+        if self._outage:
+            log.warning("the session store answers again")
+            self._outage = False
+        return result
 
     async def store_answers(self) -> bool:
         """Whether the session store answers a read (for the health check)."""
         try:
             await self._store_call(self.conversations.store.get, HEALTH_PROBE_ID)
-        except Exception as exc:  # whatever the store's driver raises means "unhealthy"
+        except ApiError:  # an outage, logged once by _store_call
+            return False
+        except Exception as exc:  # whatever else the store's driver raises means "unhealthy"
             log.warning("health check: the session store failed: %s", type(exc).__name__)
             return False
         return True
@@ -84,11 +119,19 @@ class ChatApi:
         lang = lang_field(body.get("lang"))
         hint = lang_field(body.get("hint"), "hint") or accept_language(
             request.headers.get("accept-language", ""))
+        try:
+            self.new_sessions.admit(client_address(request))
+        except CheckRefused as refused:
+            self.metrics.turns.labels("open_refused").inc()
+            raise ApiError(429, "rate_limited", "too many new conversations from this "
+                           "address; try again later",
+                           headers={"Retry-After": refused.params.get("seconds", "60")},
+                           ) from None
         public_id = secrets.token_urlsafe(16)
         started = time.perf_counter()
         _stored_id, replies = await self._store_call(
             self.conversations.open, lang, hint, WEB_PREFIX + public_id)
-        self.metrics.turns.inc("open")
+        self.metrics.turns.labels("open").inc()
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         return JSONResponse({"session": public_id, "replies": replies_json(replies)})
 
@@ -102,9 +145,9 @@ class ChatApi:
             turn = await self._store_call(self.conversations.turn, WEB_PREFIX + public_id, event)
         except UnknownSession:
             raise unknown_session() from None
-        self.metrics.turns.inc(kind)
+        self.metrics.turns.labels(kind).inc()
         if kind == "text":
-            self.metrics.answers.inc("no_match" if turn.unanswered else "match")
+            self.metrics.answers.labels("no_match" if turn.unanswered else "match").inc()
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         return JSONResponse({"replies": replies_json(turn.replies)})
 
@@ -117,8 +160,12 @@ class ChatApi:
         lang = lang_field(params.get("lang") or None)
         n = _count(params.get("n", "3"), "n", MAX_MATCHES)
         result = self.conversations.engine.matcher.match(text, n=n, lang=lang)
+<<<<<<< HEAD
         self.metrics.faq.inc("match" if result.matches
                              else "suggestion" if result.suggestions else "no_match")
+=======
+        self.metrics.faq.labels("match" if result.matches else "no_match").inc()
+>>>>>>> main
         return JSONResponse(result.as_json())
 
     async def topic(self, request: Request) -> JSONResponse:
@@ -159,8 +206,9 @@ def read_event(body: dict[str, Any]) -> tuple[str, Event]:
         return "text", Text(text_field(body, "text"))
     if given == ["button"]:
         value = text_field(body, "button", MAX_BUTTON_BYTES)
-        if len(value.encode("utf-8")) > MAX_BUTTON_BYTES:
-            bad("button", f"a button value has at most {MAX_BUTTON_BYTES} bytes")
+        if not BUTTON_VALUE.fullmatch(value):
+            bad("button", f"a button value is 1 to {MAX_BUTTON_BYTES} ASCII letters, digits "
+                "and . : _ -, as the bot's buttons carry")
         return "button", Press(value)
     name = body["command"]
     if name not in COMMANDS:
@@ -173,6 +221,9 @@ def read_event(body: dict[str, Any]) -> tuple[str, Event]:
     if name in _LANGUAGE_COMMANDS:
         if arg not in ("", *LANGS):
             bad("arg", f"unknown language; use one of: {', '.join(LANGS)}")
+    elif name in _ARG_COMMANDS:
+        if arg:
+            arg = checked_text(arg, "arg", MAX_ARG_CHARS)
     elif arg:
         bad("arg", f"/{name} takes no argument")
     return "command", Command(name, arg)
@@ -201,6 +252,11 @@ def topic_json(topic: Topic, lang: str, provider: Provider | None) -> dict[str, 
         "answer": render_topic(topic, lang, provider),
         "settings": provider_settings(provider).as_json(lang) if provider else None,
     }
+
+
+def store_away() -> ApiError:
+    return ApiError(503, "unavailable", "conversations are unavailable for a moment; try "
+                    "again shortly", headers={"Retry-After": RETRY_AFTER_OUTAGE})
 
 
 def unknown_session() -> ApiError:

@@ -103,14 +103,14 @@ class CheckApi:
 
     def _refusal(self, refused: CheckRefused, lang: str) -> ApiError:
         if refused.code == "rate_limited":
-            self.metrics.checks.inc("rate_limited")
+            self.metrics.checks.labels("rate_limited").inc()
             return ApiError(429, "rate_limited", refusal_text(refused, lang),
                             headers={"Retry-After": refused.params.get("seconds", "60")})
-        self.metrics.checks.inc("refused")
+        self.metrics.checks.labels("refused").inc()
         return ApiError(400, "refused", refusal_text(refused, lang), field="target")
 
     def _finished(self, outcome: str, started: float) -> None:
-        self.metrics.checks.inc(outcome)
+        self.metrics.checks.labels(outcome).inc()
         self.metrics.check_seconds.observe(time.perf_counter() - started)
 
 
