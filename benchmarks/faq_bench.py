@@ -30,7 +30,7 @@ import yaml
 
 from bot import kb
 from bot.match import Matcher, Words
-from bot.match.training import load_or_train
+from bot.match.training import examples, load_or_train
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 SETS = ("dev.yaml", "real_tuning.yaml")
@@ -103,9 +103,9 @@ def main() -> None:
             load = (time.perf_counter() - start) * 1000
             cost = marginal_ms(matcher, queries, args.rounds)
             base = base or cost
-            examples = sum(len(p) for t in k.topics.values() for p in t.patterns.values())
+            count = sum(1 for _ in examples(k))
             label = "shipped" if factor == 1 else f"{factor}x synthetic"
-            print(f"{label:>16} {len(k.topics):>7} {examples:>9} {train:>9.0f} {load:>8.0f} "
+            print(f"{label:>16} {len(k.topics):>7} {count:>9} {train:>9.0f} {load:>8.0f} "
                   f"{cost:>9.3f} {cost / base:>10.1f}")
         first = cold_ms(1, Path(tmp) / "cold")[0]
         warm = statistics.median(cold_ms(args.cold, Path(tmp) / "cold"))

@@ -160,12 +160,8 @@ class ChatApi:
         lang = lang_field(params.get("lang") or None)
         n = _count(params.get("n", "3"), "n", MAX_MATCHES)
         result = self.conversations.engine.matcher.match(text, n=n, lang=lang)
-<<<<<<< HEAD
-        self.metrics.faq.inc("match" if result.matches
-                             else "suggestion" if result.suggestions else "no_match")
-=======
-        self.metrics.faq.labels("match" if result.matches else "no_match").inc()
->>>>>>> main
+        outcome = "match" if result.matches else "suggestion" if result.suggestions else "no_match"
+        self.metrics.faq.labels(outcome).inc()
         return JSONResponse(result.as_json())
 
     async def topic(self, request: Request) -> JSONResponse:

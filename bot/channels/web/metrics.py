@@ -33,22 +33,12 @@ class WebMetrics:
                              ["kind"], registry=registry)
         self.answers = Counter("mailhelp_answers",
                                "Typed questions answered from the knowledge base or not.",
-<<<<<<< HEAD
-                               "result")
-        self.faq = Counter("mailhelp_faq_queries_total",
-                           "FAQ lookups, by outcome: match, suggestion (did you "
-                           "mean) or no_match.", "result")
-        self.checks = Counter("mailhelp_checks_total",
-                              "Live checks, by outcome (a report's status, refused, "
-                              "rate_limited, or abandoned by the client).", "outcome")
-=======
                                ["result"], registry=registry)
-        self.faq = Counter("mailhelp_faq_queries", "FAQ lookups, by whether anything matched.",
-                           ["result"], registry=registry)
+        self.faq = Counter("mailhelp_faq_queries", "FAQ lookups, by outcome: match, "
+                           "suggestion (did you mean) or no_match.", ["result"], registry=registry)
         self.checks = Counter("mailhelp_checks", "Live checks, by outcome (a report's status, "
                               "refused, rate_limited, or abandoned by the client).",
                               ["outcome"], registry=registry)
->>>>>>> main
         self.turn_seconds = Histogram("mailhelp_turn_seconds",
                                       "Time to answer one conversation turn.",
                                       buckets=TURN_BUCKETS, registry=registry)
