@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -271,6 +272,21 @@ def test_a_cached_model_is_loaded_not_trained(knowledge_copy: Path, tmp_path: Pa
     assert second.trained.vocabulary == first.trained.vocabulary
     query = "553 5.7.1 Sender address rejected: not owned by auth user"
     assert second.match(query) == first.match(query)
+
+
+def test_old_cached_models_are_pruned(knowledge_copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    for i in range(training.KEEP_MODELS + 2):
+        old = folder / f"matcher-old{i}.npz"
+        old.write_bytes(b"stale")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    knowledge = kb.load(knowledge_copy)
+    Matcher(knowledge, cache=[folder])
+    kept = sorted(p.name for p in folder.glob("matcher-*.npz"))
+    current = f"matcher-{training.content_hash(knowledge)}.npz"
+    assert len(kept) == training.KEEP_MODELS and current in kept
+    assert "matcher-old0.npz" not in kept and "matcher-old5.npz" in kept
 
 
 def test_an_unwritable_cache_trains_in_memory(knowledge_copy: Path, tmp_path: Path) -> None:

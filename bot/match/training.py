@@ -27,6 +27,7 @@ from bot.match.model import SoftmaxModel, SparseRows
 from bot.match.text import WORD, normalize
 
 OUT_OF_SCOPE = "out-of-scope"  # the extra class after the topics
+KEEP_MODELS = 4  # cached models kept per folder, newest first: each edit makes one
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,22 @@ def load_or_train(knowledge: Knowledge, words: Words, providers: Providers,
     for folder in folders:
         try:
             _store(trained, folder, name)
-            break
         except OSError:
             continue
+        _prune(folder)
+        break
     return trained
+
+
+def _prune(folder: Path) -> None:
+    """Old models go: only the newest KEEP_MODELS stay (another instance may use one)."""
+    def age(path: Path) -> float:
+        try:
+            return -path.stat().st_mtime
+        except OSError:
+            return 0.0
+    for old in sorted(folder.glob("matcher-*.npz"), key=age)[KEEP_MODELS:]:
+        old.unlink(missing_ok=True)
 
 
 def _store(trained: Trained, folder: Path, name: str) -> None:
