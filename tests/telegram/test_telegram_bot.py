@@ -251,7 +251,7 @@ async def test_a_failing_turn_is_logged_without_what_was_typed(
     monkeypatch.setattr(conversations, "send", working)
     assert sent(await turn(api, message(950, "/menu")))[0].values[0] == "flow:setup"
     logged = caplog.text
-    assert "RuntimeError at " in logged and "telegram.py" in logged
+    assert "RuntimeError at " in logged and "channel.py" in logged
     assert "ivan.petrov" not in logged and "Tr0ub4dor" not in logged
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import User
 
-from bot.channels.telegram import (
+from bot.channels.telegram.format import (
     escape,
     keyboard,
     language_hint,
