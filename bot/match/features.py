@@ -28,7 +28,7 @@ _STEMMERS = {lang: Stemmer.Stemmer(name)
 WEIGHTS = {"code": 2.0, "class": 0.7, "provider": 0.7, "word": 1.0, "bigram": 0.7,
            "chars": 0.25, "mail": 0.5, "function": 0.3, "placeholder": 0.4}
 CHAR_GRAMS = (4,)
-UNKNOWN_SHARE = 0.5  # how much the features the model does not know lengthen a vector
+UNKNOWN_SHARE = 0.35  # how much the features the model does not know lengthen a vector
 MAX_WORDS = 400  # a long paste is read this far; what follows rarely names the problem
 NEGATIONS = frozenset({"не", "нет", "ни", "not", "no", "non", "never", "can't", "cannot",
                        "don't", "doesn't", "didn't", "won't", "isn't", "aren't", "mai"})
