@@ -32,10 +32,6 @@ ANSWERS = {
 }
 
 
-@pytest.fixture(scope="module")
-def knowledge() -> kb.Knowledge:
-    return kb.load_knowledge()
-
 
 @pytest.fixture(scope="module")
 def engine(knowledge: kb.Knowledge) -> Engine:

@@ -13,10 +13,6 @@ from bot import kb
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "topics.yaml"
 
 
-@pytest.fixture(scope="module")
-def knowledge() -> kb.Knowledge:
-    return kb.load()
-
 
 def spec_topics() -> list[dict[str, str]]:
     if not SPEC.is_file():

@@ -11,11 +11,6 @@ from bot import kb
 from bot.answer import provider_notes, provider_settings, render_settings
 
 
-@pytest.fixture(scope="module")
-def knowledge() -> kb.Knowledge:
-    return kb.load_knowledge()
-
-
 def provider_of(knowledge: kb.Knowledge, address: str) -> kb.Provider:
     provider = knowledge.provider_for_address(address)
     assert provider is not None, address

@@ -20,10 +20,6 @@ A_DATE = re.compile(r"\b\d{1,2}([ .]\w+|\.\d{1,2})\b.*\b20\d\d\b|\b\d{1,2} (Janu
                     r"March|April|May|June|July|August|September|October|November|December)\b")
 
 
-@pytest.fixture(scope="module")
-def knowledge() -> kb.Knowledge:
-    return kb.load_knowledge()
-
 
 @pytest.fixture(scope="module")
 def engine(knowledge: kb.Knowledge) -> Engine:

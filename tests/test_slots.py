@@ -16,10 +16,6 @@ from bot.when import days_ago
 TODAY = date(2026, 11, 26)
 
 
-@pytest.fixture(scope="module")
-def knowledge() -> kb.Knowledge:
-    return kb.load_knowledge()
-
 
 @pytest.fixture(scope="module")
 def matcher(knowledge: kb.Knowledge) -> Matcher:

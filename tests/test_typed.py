@@ -33,10 +33,6 @@ class FixedMatcher(Matcher):
                        suggestions=suggestions, ambiguous=False)
 
 
-@pytest.fixture(scope="module")
-def knowledge() -> kb.Knowledge:
-    return kb.load_knowledge()
-
 
 def engine_with(knowledge: kb.Knowledge, matcher: Matcher) -> Engine:
     return Engine(knowledge, matcher,

@@ -35,10 +35,6 @@ def api() -> Iterator[FakeBotApi]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def knowledge() -> kb.Knowledge:
-    return kb.load_knowledge()
-
 
 @pytest.fixture
 def conversations(knowledge: kb.Knowledge, tmp_path: Path) -> Iterator[Conversations]:
