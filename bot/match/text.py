@@ -49,7 +49,7 @@ def normalize(text: str) -> str:
 
 
 def extract_codes(text: str) -> list[str]:
-    """Reply codes in a normalized query, in the form topics list them (see kb.CODE_FORM)."""
+    """Reply codes in a normalized query, in the form topics list them (see topics.CODE_FORM)."""
     found: list[tuple[int, str]] = []
     found += [(m.start(), ".".join(m.groups())) for m in _ENHANCED.finditer(text)]
     found += [(m.start(), "0x" + m.group(1)) for m in _OUTLOOK.finditer(text)]
