@@ -178,7 +178,9 @@ def looks_like_password(text: str) -> bool:
     if not token or any(char.isspace() for char in token):
         return False
     start, end = _core_span(token, 0, len(token))
-    return _is_secret_token(token[start:end])
+    core = token[start:end]
+    # Trailing "!!!" may be part of a short password ("aA0aa!!!"), not the sentence's end.
+    return _is_secret_token(core if len(core) >= 6 else token)
 
 
 def _bounded(text: str) -> tuple[str, bool]:
