@@ -203,6 +203,7 @@ def test_the_log_is_rotated_and_both_files_are_read(tmp_path: Path) -> None:
 def test_processes_rotating_at_once_lose_no_line_shape(log_path: Path) -> None:
     """Several processes rotating the same small log: none fails, every line kept is whole."""
     write_from_processes(log_path, 3, 300, max_bytes=3000)
+    # The last writer may have just rotated: then only NAME.1 exists.
     kept = [line for path in (log_path, log_path.with_name(log_path.name + ".1"))
-            for line in path.read_bytes().splitlines()]
+            if path.exists() for line in path.read_bytes().splitlines()]
     assert kept and all(json.loads(line)["question"].startswith("worker ") for line in kept)
