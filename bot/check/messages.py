@@ -12,13 +12,12 @@ import yaml
 
 from bot.check.errors import CheckRefused
 from bot.check.results import Problem, Severity
-from bot.kb import LANGS
+from bot.textdata import DEFAULT_LANG, TextsError, fill, localized
 
-DEFAULT_LANG = "en"
 _SEVERITIES: tuple[Severity, ...] = ("warning", "error")
 
 
-class MessagesError(Exception):
+class MessagesError(TextsError):
     """messages.yaml is malformed; the message says where."""
 
 
@@ -27,12 +26,6 @@ class ProblemText:
     topic: str
     severity: Severity
     texts: Mapping[str, str]
-
-
-class _Blank(dict[str, str]):
-    # A placeholder the code did not fill shows as "?" rather than breaking the message.
-    def __missing__(self, key: str) -> str:
-        return "?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +44,7 @@ class Catalogue:
             raise MessagesError(f"messages.yaml: no problem '{code}'") from None
 
     def describe(self, problem: Problem, lang: str) -> str:
-        return _fill(self.problem(problem.code).texts, lang, problem.params)
+        return fill(self.problem(problem.code).texts, lang, problem.params)
 
     def refusal(self, refused: CheckRefused, lang: str) -> str:
         params = dict(refused.params)
@@ -60,10 +53,10 @@ class Catalogue:
         texts = self.refusals.get(refused.code)
         if texts is None:
             raise MessagesError(f"messages.yaml: no refusal '{refused.code}'")
-        return _fill(texts, lang, params)
+        return fill(texts, lang, params)
 
     def text(self, key: str, lang: str, **params: str) -> str:
-        return _fill(self.ui[key], lang, params)
+        return fill(self.ui[key], lang, params)
 
 
 @cache
@@ -104,18 +97,12 @@ def _section(data: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
 
 
 def _texts(entry: dict[str, Any], where: str) -> dict[str, str]:
-    texts: dict[str, str] = {}
-    for lang in LANGS:
-        text = entry.get(lang)
-        if not isinstance(text, str) or not text.strip():
-            raise MessagesError(f"messages.yaml: {where}: missing the '{lang}' text")
-        texts[lang] = text
-    return texts
+    try:
+        return localized(entry, f"messages.yaml: {where}")
+    except TextsError as error:
+        raise MessagesError(str(error)) from None
 
 
 def _pick(texts: Mapping[str, str], lang: str) -> str:
     return texts.get(lang) or texts[DEFAULT_LANG]
 
-
-def _fill(texts: Mapping[str, str], lang: str, params: Mapping[str, str]) -> str:
-    return _pick(texts, lang).format_map(_Blank(params))
