@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from bot import kb
-from bot.match import Matcher, extract_codes, matcher_for, normalize, training
+from bot.match import Matcher, Words, extract_codes, matcher_for, normalize, training
 from bot.match import matcher as decision
+from bot.match.features import read
 
 DATA = Path(__file__).parent / "data"
 MAILHELP = [sys.executable, "-c", "from bot.cli import main; main()"]
@@ -250,6 +251,24 @@ def test_an_editors_out_of_scope_example_takes_effect_on_restart(
     probability = {m: _probability(m, question, training.OUT_OF_SCOPE) for m in (before, after)}
     assert probability[after] > probability[before]
     assert not after.match(question).matches
+
+
+@pytest.mark.parametrize("query", ["my emails land in junk",
+                                   "письма попадают в спам",
+                                   "le email finiscono nella posta indesiderata"])
+def test_a_concept_is_read_the_same_in_every_language(matcher: Matcher, query: str) -> None:
+    """What the model learns of "spam" from English phrases reaches Russian and Italian."""
+    reading = read(normalize(query), matcher.words, None)
+    assert reading.features.get("x:spam", 0) > 0
+    assert {f for f in reading.features if f.startswith("x:")} <= {"x:spam", "x:letter"}
+
+
+def test_a_word_in_two_concepts_is_an_editors_mistake(knowledge_copy: Path) -> None:
+    language = knowledge_copy / "language.yaml"
+    language.write_text(language.read_text(encoding="utf-8").replace(
+        "  trash: [trash,", "  trash: [junk, trash,", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="'junk' is read as both spam and trash"):
+        Words.load(knowledge_copy)
 
 
 def _probability(matcher: Matcher, query: str, label: str) -> float:
