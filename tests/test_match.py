@@ -263,6 +263,18 @@ def test_a_concept_is_read_the_same_in_every_language(matcher: Matcher, query: s
     assert {f for f in reading.features if f.startswith("x:")} <= {"x:spam", "x:letter"}
 
 
+@pytest.mark.parametrize(("text", "garbled"), [
+    ("the subject reads ÐŸÑ€Ð¸Ð²ÐµÑ‚ Ð¼Ð¸Ñ€ instead of Russian", True),  # UTF-8 as Latin-1
+    ("пришло письмо: РџСЂРёРІРµС‚ РјРёСЂ", True),  # UTF-8 as Windows-1251
+    ("la mail dice perchÃ© Ã¨ cosÃ¬", True),
+    ("caffè, perché è così; Ñandú; Ðoàn", False),  # letters of real words are not noise
+    ("привет мир", False),
+])
+def test_text_in_the_wrong_character_set_is_one_placeholder(text: str, garbled: bool) -> None:
+    normalized = normalize(text)
+    assert (normalized.count("<garbled>") == 1) is garbled
+
+
 def test_a_word_in_two_concepts_is_an_editors_mistake(knowledge_copy: Path) -> None:
     language = knowledge_copy / "language.yaml"
     language.write_text(language.read_text(encoding="utf-8").replace(
