@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from bot import kb
 from bot.dialog import Command, Engine, EngineSettings, Event, Press, Reply, Session, Text, Turn
 from bot.flows import flows_markdown, mermaid
-from bot.match import matcher_for
+from bot.match import Match, matcher_for
 
 TODAY = date(2026, 11, 26)
 CYRILLIC = re.compile(r"[а-яА-Я]")
@@ -167,18 +168,16 @@ def test_unknown_question_is_admitted_with_the_human_contact(engine: Engine) -> 
     assert "support@example.com" in turn.replies[0].text
 
 
-def test_close_matches_ask_which_one(engine: Engine) -> None:
-    session = Session(lang="en")
-    for query in ("deleted in outlook, webmail", "imap", "mail",
-                  "should outgoing smtp use 465 or 587 with starttls"):
-        turn = engine.handle(session, Text(query))
-        result = engine.matcher.match(query)
-        if result.ambiguous and len(result.matches) > 1:
-            values = [b.value for b in turn.replies[0].buttons]
-            assert f"topic:{result.matches[0].topic}" in values
-            assert f"topic:{result.matches[1].topic}" in values
-            return
-    pytest.fail("none of the queries was ambiguous")
+def test_close_matches_ask_which_one(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the matcher finds two topics about as likely, the person picks one."""
+    query = "should outgoing smtp use 465 or 587 with starttls"
+    real = engine.matcher.match(query)
+    close = (Match("smtp-ports", 0.55, None), Match("explicit-vs-implicit-tls", 0.4, None))
+    monkeypatch.setattr(engine.matcher, "match", lambda *a, **k: replace(
+        real, matches=close, suggestions=(), ambiguous=True))
+    turn = engine.handle(Session(lang="en"), Text(query))
+    values = [b.value for b in turn.replies[0].buttons]
+    assert values[:2] == ["topic:smtp-ports", "topic:explicit-vs-implicit-tls"]
 
 
 def test_password_is_warned_about_and_not_kept(engine: Engine) -> None:

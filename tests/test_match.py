@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from bot import kb
-from bot.match import Matcher, extract_codes, matcher_for, normalize, training
+from bot.match import Matcher, Words, extract_codes, matcher_for, normalize, training
 from bot.match import matcher as decision
+from bot.match.features import read
 
 DATA = Path(__file__).parent / "data"
 MAILHELP = [sys.executable, "-c", "from bot.cli import main; main()"]
@@ -250,6 +251,36 @@ def test_an_editors_out_of_scope_example_takes_effect_on_restart(
     probability = {m: _probability(m, question, training.OUT_OF_SCOPE) for m in (before, after)}
     assert probability[after] > probability[before]
     assert not after.match(question).matches
+
+
+@pytest.mark.parametrize("query", ["my emails land in junk",
+                                   "письма попадают в спам",
+                                   "le email finiscono nella posta indesiderata"])
+def test_a_concept_is_read_the_same_in_every_language(matcher: Matcher, query: str) -> None:
+    """What the model learns of "spam" from English phrases reaches Russian and Italian."""
+    reading = read(normalize(query), matcher.words, None)
+    assert reading.features.get("x:spam", 0) > 0
+    assert {f for f in reading.features if f.startswith("x:")} <= {"x:spam", "x:letter"}
+
+
+@pytest.mark.parametrize(("text", "garbled"), [
+    ("the subject reads ÐŸÑ€Ð¸Ð²ÐµÑ‚ Ð¼Ð¸Ñ€ instead of Russian", True),  # UTF-8 as Latin-1
+    ("пришло письмо: РџСЂРёРІРµС‚ РјРёСЂ", True),  # UTF-8 as Windows-1251
+    ("la mail dice perchÃ© Ã¨ cosÃ¬", True),
+    ("caffè, perché è così; Ñandú; Ðoàn", False),  # letters of real words are not noise
+    ("привет мир", False),
+])
+def test_text_in_the_wrong_character_set_is_one_placeholder(text: str, garbled: bool) -> None:
+    normalized = normalize(text)
+    assert (normalized.count("<garbled>") == 1) is garbled
+
+
+def test_a_word_in_two_concepts_is_an_editors_mistake(knowledge_copy: Path) -> None:
+    language = knowledge_copy / "language.yaml"
+    language.write_text(language.read_text(encoding="utf-8").replace(
+        "  trash: [trash,", "  trash: [junk, trash,", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="'junk' is read as both spam and trash"):
+        Words.load(knowledge_copy)
 
 
 def _probability(matcher: Matcher, query: str, label: str) -> float:

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from bot.kb import LANGS, Knowledge
+from bot.match.stems import stems
 from bot.match.text import ADDRESS, CYRILLIC, HOST, WORD
 
 _ITALIAN_LETTERS = frozenset("àèéìòù")
@@ -27,6 +28,7 @@ class Words:
 
     stopwords: Mapping[str, frozenset[str]]
     mail_words: frozenset[str]
+    concepts: Mapping[str, str]  # a word's stem -> the idea it names in every language
 
     @classmethod
     def load(cls, root: Path) -> Words:
@@ -34,10 +36,22 @@ class Words:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         stop = {lang: frozenset(str(w).lower() for w in data["stopwords"][lang]) for lang in LANGS}
         mail = frozenset(str(w).lower() for lang in LANGS for w in data["mail_words"][lang])
-        return cls(stopwords=stop, mail_words=mail)
+        return cls(stopwords=stop, mail_words=mail, concepts=_concepts(data.get("concepts") or {}))
 
     def is_stopword(self, word: str) -> bool:
         return any(word in words for words in self.stopwords.values())
+
+
+def _concepts(data: Mapping[str, list[object]]) -> dict[str, str]:
+    """Stem -> concept; a stem in two concepts is an editor's mistake, said by name."""
+    out: dict[str, str] = {}
+    for name, ws in data.items():
+        for w in ws:
+            stem = stems(str(w).lower())[0]
+            if out.setdefault(stem, name) != name:
+                raise ValueError(f"knowledge/language.yaml: concepts: '{w}' is read as both "
+                                 f"{out[stem]} and {name}")
+    return out
 
 
 class Providers:

@@ -16,17 +16,15 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-import Stemmer
 
 from bot.match.detect import Words
-from bot.match.text import CYRILLIC, extract_codes, mask, tokens
-
-_STEMMERS = {lang: Stemmer.Stemmer(name)
-             for lang, name in (("en", "english"), ("ru", "russian"), ("it", "italian"))}
+from bot.match.stems import stems
+from bot.match.text import extract_codes, mask, tokens
 
 # How much each kind of feature weighs before the vector is scaled to unit length.
 WEIGHTS = {"code": 2.0, "class": 0.7, "provider": 0.7, "word": 1.0, "bigram": 0.7,
-           "chars": 0.25, "mail": 0.5, "function": 0.3, "placeholder": 0.4}
+           "chars": 0.25, "mail": 0.5, "function": 0.3, "placeholder": 0.4,
+           "concept": 0.8}
 CHAR_GRAMS = (4,)
 UNKNOWN_SHARE = 0.35  # how much the features the model does not know lengthen a vector
 MAX_WORDS = 400  # a long paste is read this far; what follows rarely names the problem
@@ -40,17 +38,6 @@ class Reading:
 
     codes: tuple[str, ...]
     features: dict[str, float]
-
-
-@lru_cache(maxsize=65_536)
-def stems(word: str) -> tuple[str, ...]:
-    """The stems a word is known by: Russian for Cyrillic, English and Italian otherwise."""
-    if word.startswith("<") or any(c.isdigit() for c in word):
-        return (word,)
-    if CYRILLIC.search(word):
-        return (_STEMMERS["ru"].stemWord(word),)
-    en, it = _STEMMERS["en"].stemWord(word), _STEMMERS["it"].stemWord(word)
-    return (en,) if en == it else (en, it)
 
 
 @lru_cache(maxsize=65_536)
@@ -121,6 +108,9 @@ def read(text: str, words: Words, provider: str | None) -> Reading:
             pair = f"{previous} {word_stems[0]}"
             add("b:" + pair, "placeholder" if "<" in pair else "bigram")
         previous = word_stems[0]
+        concept = words.concepts.get(word_stems[0])
+        if concept:
+            add("x:" + concept, "concept")
         if word in words.mail_words:
             add("m:mail", "mail")
         if not word.startswith("<") and len(word) > 2 and not word.isdigit():

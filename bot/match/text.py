@@ -36,6 +36,15 @@ _NOISE = (
     ("<time>", re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\b")),
     ("<id>", re.compile(r"\b(?=[a-z]{0,40}\d)(?=\d{0,40}[a-z])[a-z0-9]{12,80}\b")),
 )
+# Text shown in the wrong character set ("Ð¿Ñ€Ð¸", "Ã¨", "РїСЂРё") is the
+# evidence of the encoding topic: read before NFKC, which would take it apart.
+_CP1252 = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc" \
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_MOJIBAKE = re.compile(
+    f"[ÃÂÐÑ][{_CP1252}ÐÑ]|â€|[РС][ЂЃЉЊЋЏђѓєѕіїјљњћќўџ‚„…†‡€‰‹›µ·°±№]|\ufffd", re.IGNORECASE)
+_SPACES = re.compile(r"(\s+)")
+GARBLED = "<garbled>"
+_GARBLED_RUN = re.compile(f"{GARBLED}(?:\\s+{GARBLED})+")
 _HOST_LABELS = {"imap", "pop", "pop3", "smtp", "mail", "mx", "webmail"}
 # Ports say which protocol or security a question is about; other numbers say nothing.
 KNOWN_PORTS = frozenset({"25", "110", "143", "465", "587", "993", "995", "2525"})
@@ -44,8 +53,16 @@ _NUMBER = re.compile(r"^\d+$")
 
 def normalize(text: str) -> str:
     """Lower case, canonical Unicode, 'ё' as 'е', control characters as spaces, bounded."""
-    text = unicodedata.normalize("NFKC", text[:MAX_SCAN_CHARS])
+    text = unicodedata.normalize("NFKC", _mark_garbled(text[:MAX_SCAN_CHARS]))
     return _CONTROL.sub(" ", text).lower().replace("ё", "е").replace("’", "'")
+
+
+def _mark_garbled(text: str) -> str:
+    """Words shown in the wrong character set, when there are a few, as one placeholder."""
+    if len(_MOJIBAKE.findall(text, 0, MAX_TEXT_CHARS)) < 3:
+        return text
+    parts = [GARBLED if _MOJIBAKE.search(p) else p for p in _SPACES.split(text)]
+    return _GARBLED_RUN.sub(GARBLED, "".join(parts))
 
 
 def extract_codes(text: str) -> list[str]:
@@ -77,7 +94,7 @@ def _protocol_label(host: str) -> str:
     return label if label in _HOST_LABELS else ""
 
 
-_TOKEN = re.compile(r"<(?:url|addr|ip|date|time|id|host)>|[^\W_]+(?:['\-][^\W_]+)*")
+_TOKEN = re.compile(r"<(?:url|addr|ip|date|time|id|host|garbled)>|[^\W_]+(?:['\-][^\W_]+)*")
 
 
 def tokens(masked: str) -> list[str]:
