@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -349,6 +350,22 @@ def test_held_out_real_messages_are_not_trained_on() -> None:
     cases = yaml.safe_load(path.read_text(encoding="utf-8"))
     leaked = [c["q"] for c in cases if any(normalize(c["q"]).strip() in t for t in taught)]
     assert not leaked
+
+
+def _thread(source: str) -> str:
+    """The conversation a case was taken from: an issue or a forum question, not one comment."""
+    source = source.split("#")[0].rstrip("/")
+    issue = re.match(r"https://github\.com/[^/]+/[^/]+/(?:issues|pull|discussions)/\d+", source)
+    forum = re.match(r"https://support\.mozilla\.org/[^/]+/questions/(\d+)", source)
+    return issue.group(0) if issue else f"sumo:{forum.group(1)}" if forum else source
+
+
+def test_held_out_and_tuning_messages_come_from_different_threads() -> None:
+    """Tuning on a thread teaches its wording: the held-out set shares no thread with it."""
+    threads = {name: {_thread(c["source"]) for c in yaml.safe_load(
+        (DATA / f"{name}.yaml").read_text(encoding="utf-8"))}
+        for name in ("real_messages", "real_tuning")}
+    assert not threads["real_messages"] & threads["real_tuning"]
 
 
 @pytest.mark.parametrize("name", ["real_messages", "real_tuning"])
