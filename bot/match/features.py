@@ -3,8 +3,9 @@
 Words are stemmed (Snowball for en/ru/it) and paired into bigrams; a negation joins the
 word it negates; function words are weak features of their own ("what ... use" asks for
 settings); character 4-grams inside word boundaries carry typos and word forms the
-stemmer misses; reply codes, their classes (5.7.x) and whether a provider is named are
-features too, so a code is strong evidence without being a hard rule. Placeholders
+stemmer misses; a word of a concept (knowledge/language.yaml) is also read as that idea,
+the same in every language; reply codes, their classes (5.7.x) and whether a provider is
+named are features too, so a code is strong evidence without being a hard rule. Placeholders
 (<host>, <date>) weigh little: they say a message is real, not what it is about.
 """
 
