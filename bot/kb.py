@@ -306,7 +306,23 @@ def _cross_check(
             if tid not in topics:
                 problems.append(Problem(rel, node.key_lines["related"],
                                         f"related topic '{tid}' does not exist"))
+    _one_topic_per_pattern(topics, lines, problems)
     return by_domain
+
+
+def _one_topic_per_pattern(topics: dict[str, Topic], lines: dict[tuple[str, str], tuple[str, Node]],
+                           problems: list[Problem]) -> None:
+    """A phrase taught to two topics teaches the matcher neither: say where the twin is."""
+    owner: dict[tuple[str, str], str] = {}
+    for topic in topics.values():
+        for lang, patterns in topic.patterns.items():
+            for pattern in patterns:
+                first = owner.setdefault((lang, pattern.strip().lower()), topic.id)
+                if first != topic.id:
+                    rel, node = lines[("topics", topic.id)]
+                    problems.append(Problem(rel, node.key_lines["patterns"],
+                                            f"pattern '{pattern}' ({lang}) is also one of "
+                                            f"'{first}'"))
 
 
 def load(root: Path | None = None) -> Knowledge:

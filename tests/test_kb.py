@@ -155,6 +155,14 @@ def test_duplicate_domain_and_bad_code(kb_copy: Path) -> None:
     assert any("cannot-connect.yaml" in p and "code 'error 42'" in p for p in problems)
 
 
+def test_a_pattern_taught_to_two_topics_is_named(kb_copy: Path) -> None:
+    line = replace_in(kb_copy / "topics/sending-limit.yaml", "patterns:\n  en:\n",
+                      "patterns:\n  en:\n    - Authentication failed message in the mail client\n")
+    problems = lint(kb_copy)
+    assert (f"topics/sending-limit.yaml:{line}: pattern 'Authentication failed message in the "
+            "mail client' (en) is also one of 'login-failed'") in problems, problems
+
+
 def test_load_raises_with_every_problem(kb_copy: Path) -> None:
     replace_in(kb_copy / "providers/yandex.yaml", "port: 993", "port: 0")
     with pytest.raises(kb.KnowledgeError) as err:
