@@ -43,8 +43,8 @@ _CP1252 = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u
 _MOJIBAKE = re.compile(
     f"[ÃÂÐÑ][{_CP1252}ÐÑ]|â€|[РС][ЂЃЉЊЋЏђѓєѕіїјљњћќўџ‚„…†‡€‰‹›µ·°±№]|\ufffd", re.IGNORECASE)
 _SPACES = re.compile(r"(\s+)")
-GARBLED = "<garbled>"
-_GARBLED_RUN = re.compile(f"{GARBLED}(?:\\s+{GARBLED})+")
+_GARBLED = "<garbled>"
+_GARBLED_RUN = re.compile(f"{_GARBLED}(?:\\s+{_GARBLED})+")
 _HOST_LABELS = {"imap", "pop", "pop3", "smtp", "mail", "mx", "webmail"}
 # Ports say which protocol or security a question is about; other numbers say nothing.
 KNOWN_PORTS = frozenset({"25", "110", "143", "465", "587", "993", "995", "2525"})
@@ -61,8 +61,8 @@ def _mark_garbled(text: str) -> str:
     """Words shown in the wrong character set, when there are a few, as one placeholder."""
     if len(_MOJIBAKE.findall(text, 0, MAX_TEXT_CHARS)) < 3:
         return text
-    parts = [GARBLED if _MOJIBAKE.search(p) else p for p in _SPACES.split(text)]
-    return _GARBLED_RUN.sub(GARBLED, "".join(parts))
+    parts = [_GARBLED if _MOJIBAKE.search(p) else p for p in _SPACES.split(text)]
+    return _GARBLED_RUN.sub(_GARBLED, "".join(parts))
 
 
 def extract_codes(text: str) -> list[str]:
