@@ -6,7 +6,7 @@ to score one query in microseconds: a query touches only the rows of its feature
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +17,7 @@ Array = npt.NDArray[np.float32]
 EPOCHS = 40
 LEARNING_RATE = 0.2
 L2 = 1e-5  # weight decay per example, keeps rare features from claiming a class alone
+CHUNK_CELLS = 4_000_000  # temporary products per step of a sparse product (16 MB)
 
 
 @dataclass
@@ -39,9 +40,12 @@ class SparseRows:
     def dot(self, weights: Array) -> Array:
         """rows @ weights, for weights of shape (features, classes)."""
         out = np.zeros((len(self.indptr) - 1, weights.shape[1]), dtype=np.float32)
-        products = weights[self.indices] * self.values[:, None]
-        nonempty = np.flatnonzero(np.diff(self.indptr))
-        out[nonempty] = np.add.reduceat(products, self.indptr[nonempty], axis=0)
+        for first, last in _chunks(self.indptr, weights.shape[1]):
+            lo, hi = self.indptr[first], self.indptr[last]
+            products = weights[self.indices[lo:hi]] * self.values[lo:hi, None]
+            starts = self.indptr[first:last] - lo
+            nonempty = np.flatnonzero(np.diff(self.indptr[first:last + 1]))
+            out[first + nonempty] = np.add.reduceat(products, starts[nonempty], axis=0)
         return out
 
     def transposed(self) -> Transposed:
@@ -64,9 +68,13 @@ class Transposed:
 
     def dot(self, grad: Array, n_features: int) -> Array:
         """rows.T @ grad: per feature, the sum over the rows that have it."""
-        products = grad[self.rows] * self.values[:, None]
         out = np.zeros((n_features, grad.shape[1]), dtype=np.float32)
-        out[self.features] = np.add.reduceat(products, self.starts, axis=0)
+        bounds = np.append(self.starts, len(self.rows))
+        for first, last in _chunks(bounds, grad.shape[1]):
+            lo, hi = bounds[first], bounds[last]
+            products = grad[self.rows[lo:hi]] * self.values[lo:hi, None]
+            out[self.features[first:last]] = np.add.reduceat(
+                products, self.starts[first:last] - lo, axis=0)
         return out
 
 
@@ -110,6 +118,18 @@ class SoftmaxModel:
         idx = np.fromiter(features.keys(), dtype=np.int64, count=len(features))
         val = np.fromiter(features.values(), dtype=np.float32, count=len(features))
         return np.asarray(val @ self.weights[idx] + self.bias, dtype=np.float32)
+
+
+def _chunks(bounds: npt.NDArray[np.int64], width: int) -> Iterator[tuple[int, int]]:
+    """Groups [first, last) of consecutive segments whose entries times `width` stay
+    under CHUNK_CELLS: the products of a large knowledge base never fill the memory."""
+    per_chunk = max(1, CHUNK_CELLS // max(1, width))
+    first, count = 0, len(bounds) - 1
+    while first < count:
+        last = int(np.searchsorted(bounds, bounds[first] + per_chunk, side="right")) - 1
+        last = min(count, max(first + 1, last))
+        yield first, last
+        first = last
 
 
 def _softmax(z: Array) -> Array:
