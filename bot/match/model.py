@@ -54,27 +54,28 @@ class SparseRows:
         order = np.argsort(self.indices, kind="stable")
         features = self.indices[order]
         starts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]])
-        return Transposed(row_of[order], self.values[order], starts, features[starts])
+        bounds = np.append(starts, len(features))
+        return Transposed(row_of[order], self.values[order], bounds, features[starts])
 
 
 @dataclass
 class Transposed:
-    """Sparse rows by feature: the row and value of each entry, where each feature starts."""
+    """Sparse rows by feature: the row and value of each entry, where each feature's entries
+    start (and, last, where the entries end)."""
 
     rows: npt.NDArray[np.int64]
     values: Array
-    starts: npt.NDArray[np.int64]
+    bounds: npt.NDArray[np.int64]
     features: npt.NDArray[np.int64]
 
     def dot(self, grad: Array, n_features: int) -> Array:
         """rows.T @ grad: per feature, the sum over the rows that have it."""
         out = np.zeros((n_features, grad.shape[1]), dtype=np.float32)
-        bounds = np.append(self.starts, len(self.rows))
-        for first, last in _chunks(bounds, grad.shape[1]):
-            lo, hi = bounds[first], bounds[last]
+        for first, last in _chunks(self.bounds, grad.shape[1]):
+            lo, hi = self.bounds[first], self.bounds[last]
             products = grad[self.rows[lo:hi]] * self.values[lo:hi, None]
             out[self.features[first:last]] = np.add.reduceat(
-                products, self.starts[first:last] - lo, axis=0)
+                products, self.bounds[first:last] - lo, axis=0)
         return out
 
 
